@@ -1,0 +1,92 @@
+//! Configuration of the engine and of each transcription call.
+
+use std::path::PathBuf;
+
+/// How an [`crate::engine::Engine`] is built.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Folder of a converted model (Optimum layout: `encoder_model.onnx`,
+    /// `decoder_model.onnx`, `decoder_with_past_model.onnx`, `tokenizer.json`,
+    /// `voiceflow.json`).
+    pub model_dir: PathBuf,
+    /// Path of the ONNX Runtime shared library. When `None`, the engine tries
+    /// `ORT_DYLIB_PATH`, then the project's setup folder.
+    pub runtime_library: Option<PathBuf>,
+    /// Threads ONNX Runtime may use inside one operator (intra-op).
+    pub intra_op_threads: usize,
+}
+
+impl EngineConfig {
+    /// A configuration for the model in `model_dir` with default settings.
+    pub fn new(model_dir: impl Into<PathBuf>) -> Self {
+        EngineConfig {
+            model_dir: model_dir.into(),
+            runtime_library: None,
+            intra_op_threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        }
+    }
+}
+
+/// Transcribe speech in its own language, or translate it into English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Task {
+    /// Write down what was said, in the spoken language.
+    #[default]
+    Transcribe,
+    /// Translate into English (multilingual models only).
+    Translate,
+}
+
+/// Options of one transcription call. The defaults follow openai/whisper's
+/// `transcribe()`: greedy at temperature 0 with fallback, timestamps on.
+#[derive(Debug, Clone)]
+pub struct TranscribeOptions {
+    /// Language code such as `"en"`; `None` detects it (multilingual models).
+    pub language: Option<String>,
+    /// Transcribe or translate.
+    pub task: Task,
+    /// Beam width; 1 means greedy.
+    pub beam_size: usize,
+    /// Beam search stops when `round(beam_size * patience)` beams finished.
+    pub patience: f32,
+    /// Number of samples drawn at temperatures above 0.
+    pub best_of: usize,
+    /// Temperatures tried in order until a decoding passes the thresholds.
+    pub temperatures: Vec<f32>,
+    /// Fallback when the text's zlib compression ratio exceeds this.
+    pub compression_ratio_threshold: Option<f32>,
+    /// Fallback when the average log-probability is below this.
+    pub logprob_threshold: Option<f32>,
+    /// A window counts as silence above this no-speech probability.
+    pub no_speech_threshold: Option<f32>,
+    /// Prompt the next window with the previous window's text.
+    pub condition_on_previous_text: bool,
+    /// Text that primes the first window (names, spelling, style).
+    pub initial_prompt: Option<String>,
+    /// Predict timestamps (segments with times); `false` gives one segment per window.
+    pub timestamps: bool,
+    /// Seed for sampling at temperatures above 0 (deterministic output).
+    pub seed: u64,
+}
+
+impl Default for TranscribeOptions {
+    fn default() -> Self {
+        TranscribeOptions {
+            language: None,
+            task: Task::Transcribe,
+            beam_size: 1,
+            patience: 1.0,
+            best_of: 5,
+            temperatures: vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+            compression_ratio_threshold: Some(2.4),
+            logprob_threshold: Some(-1.0),
+            no_speech_threshold: Some(0.6),
+            condition_on_previous_text: true,
+            initial_prompt: None,
+            timestamps: true,
+            seed: 0,
+        }
+    }
+}
