@@ -24,12 +24,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def spell_number(word: str) -> list[str]:
+    """'10' -> ['ten'], '42' -> ['forty', 'two']; other words unchanged."""
+    if not word.isdigit() or int(word) >= 100:
+        return [word]
+    n = int(word)
+    if n < 20:
+        return [ONES[n]]
+    return [TENS[n // 10]] + ([ONES[n % 10]] if n % 10 else [])
+
+
 def normalize(text: str) -> list[str]:
-    """Lowercase, drop punctuation (keep inner apostrophes), split hyphens."""
+    """Lowercase, drop punctuation (keep inner apostrophes), split hyphens,
+    spell numbers below 100, 'mr' -> 'mister'."""
     text = text.lower().replace("-", " ")
     text = re.sub(r"[^a-z0-9' ]+", " ", text)
     text = re.sub(r"(?<![a-z])'|'(?![a-z])", " ", text)
-    return text.split()
+    words = [w for word in text.split() for w in spell_number(word)]
+    return ["mister" if w == "mr" else w for w in words]
 
 
 def edit_distance(ref: list[str], hyp: list[str]) -> int:
