@@ -1,0 +1,125 @@
+//! Log-mel features against faster-whisper's `FeatureExtractor`.
+//!
+//! The reference files come from `scripts/gen_mel_reference.py` (see its
+//! docstring for the signal and the file layout).
+
+use std::path::PathBuf;
+
+use voiceflow_core::audio::mel::{Mel, MelExtractor};
+use voiceflow_core::audio::{N_FRAMES, N_SAMPLES};
+
+/// Largest |Rust - faster-whisper| accepted (measured: under 5e-6). faster-whisper runs in float32
+/// (FFT, power, matmul); this crate in f64, so the difference is faster-whisper's
+/// own rounding, largest in quiet bins near the `max - 8` floor.
+const TOLERANCE: f32 = 2e-5;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/audio")
+        .join(name)
+}
+
+/// The test signal as faster-whisper saw it: int16 / 32768.
+fn signal() -> Vec<f32> {
+    let reader = hound::WavReader::open(fixture("mel_signal.wav")).unwrap();
+    assert_eq!(reader.spec().sample_rate, 16_000);
+    reader
+        .into_samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect()
+}
+
+/// A reference file: its header and its `[n_mels, count]` values.
+struct Reference {
+    n_mels: usize,
+    total_frames: usize,
+    stride: usize,
+    count: usize,
+    values: Vec<f32>,
+}
+
+fn reference(name: &str) -> Reference {
+    let bytes = std::fs::read(fixture(name)).unwrap();
+    let word = |i: usize| u32::from_le_bytes(bytes[4 * i..4 * i + 4].try_into().unwrap()) as usize;
+    let values: Vec<f32> = bytes[16..]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let r = Reference {
+        n_mels: word(0),
+        total_frames: word(1),
+        stride: word(2),
+        count: word(3),
+        values,
+    };
+    assert_eq!(r.values.len(), r.n_mels * r.count, "{name}: size");
+    r
+}
+
+/// Max |Δ| between `mel` and the reference, after checking the shapes.
+fn max_delta(mel: &Mel, r: &Reference) -> f32 {
+    assert_eq!((mel.n_mels, mel.n_frames), (r.n_mels, r.total_frames));
+    let mut max = 0.0f32;
+    for m in 0..r.n_mels {
+        for i in 0..r.count {
+            let got = mel.get(m, i * r.stride).unwrap();
+            let expect = r.values[m * r.count + i];
+            max = max.max((got - expect).abs());
+        }
+    }
+    max
+}
+
+#[test]
+fn long_form_padding_matches_faster_whisper_80() {
+    let r = reference("mel_80_long.f32");
+    let mel = MelExtractor::new(80).unwrap().compute(&signal(), 160);
+    let delta = max_delta(&mel, &r);
+    println!("80 mels, padding=160: max |delta| = {delta:e}");
+    assert!(delta <= TOLERANCE, "max |delta| = {delta}");
+}
+
+#[test]
+fn long_form_padding_matches_faster_whisper_128() {
+    let r = reference("mel_128_long.f32");
+    let mel = MelExtractor::new(128).unwrap().compute(&signal(), 160);
+    let delta = max_delta(&mel, &r);
+    println!("128 mels, padding=160: max |delta| = {delta:e}");
+    assert!(delta <= TOLERANCE, "max |delta| = {delta}");
+}
+
+#[test]
+fn single_window_matches_faster_whisper() {
+    let r = reference("mel_80_window.f32");
+    let mut samples = signal();
+    samples.resize(N_SAMPLES, 0.0);
+    let mel = MelExtractor::new(80).unwrap().compute(&samples, 0);
+    let delta = max_delta(&mel, &r);
+    println!("80 mels, one window: max |delta| = {delta:e}");
+    assert!(delta <= TOLERANCE, "max |delta| = {delta}");
+
+    // Past the stored frames everything is silence at the floor, max - 2.
+    let max = mel.data.iter().copied().fold(f32::MIN, f32::max);
+    let floor = r.values.iter().copied().fold(f32::MAX, f32::min);
+    assert!((floor - (max - 2.0)).abs() <= TOLERANCE);
+    for m in 0..80 {
+        for t in r.count * r.stride..N_FRAMES {
+            assert!((mel.get(m, t).unwrap() - floor).abs() <= TOLERANCE);
+        }
+    }
+}
+
+#[test]
+fn shared_extractor_gives_identical_results_across_threads() {
+    let extractor = MelExtractor::new(80).unwrap();
+    let samples = signal();
+    let expected = extractor.compute(&samples, 160);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| extractor.compute(&samples, 160)))
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), expected);
+        }
+    });
+}
