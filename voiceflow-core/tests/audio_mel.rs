@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use voiceflow_core::audio::mel::{Mel, MelExtractor};
-use voiceflow_core::audio::{N_FRAMES, N_SAMPLES};
+use voiceflow_core::audio::{self, N_FRAMES, N_SAMPLES};
 
 /// Largest |Rust - faster-whisper| accepted (measured: under 5e-6). faster-whisper runs in float32
 /// (FFT, power, matmul); this crate in f64, so the difference is faster-whisper's
@@ -21,12 +21,9 @@ fn fixture(name: &str) -> PathBuf {
 
 /// The test signal as faster-whisper saw it: int16 / 32768.
 fn signal() -> Vec<f32> {
-    let reader = hound::WavReader::open(fixture("mel_signal.wav")).unwrap();
-    assert_eq!(reader.spec().sample_rate, 16_000);
-    reader
-        .into_samples::<i16>()
-        .map(|s| f32::from(s.unwrap()) / 32768.0)
-        .collect()
+    let wav = audio::read_wav(fixture("mel_signal.wav")).unwrap();
+    assert_eq!((wav.sample_rate, wav.channels), (16_000, 1));
+    wav.samples
 }
 
 /// A reference file: its header and its `[n_mels, count]` values.

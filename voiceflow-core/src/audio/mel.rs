@@ -98,7 +98,7 @@ impl MelExtractor {
     /// - one 30-s window: samples zero-padded or trimmed to
     ///   [`super::N_SAMPLES`], then `compute(samples, 0)`: exactly 3000 frames.
     ///
-    /// Samples should be finite; a NaN or infinite
+    /// Samples should be finite (see [`super::validate`]); a NaN or infinite
     /// sample does not panic but makes the output meaningless.
     pub fn compute(&self, samples_16k: &[f32], padding_samples: usize) -> Mel {
         let total = samples_16k.len().saturating_add(padding_samples);
