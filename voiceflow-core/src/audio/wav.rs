@@ -365,6 +365,7 @@ mod tests {
     fn corrupt_headers_are_invalid_wav() {
         let good_fmt = chunk(b"fmt ", &fmt_body(FORMAT_PCM, 1, 16_000, 16));
         let data = chunk(b"data", &[0, 0]);
+        let with_fmt = |body: &[u8]| riff(&[chunk(b"fmt ", body), data.clone()]);
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (Vec::new(), "too short"),
             (b"RIFF".to_vec(), "too short"),
@@ -375,73 +376,22 @@ mod tests {
             (riff(std::slice::from_ref(&good_fmt)), "no data chunk"),
             (riff(std::slice::from_ref(&data)), "no fmt chunk"),
             (riff(&[good_fmt[..20].to_vec()]), "fmt chunk is truncated"),
+            (with_fmt(&[1, 0, 1, 0]), "at least 16"),
+            (with_fmt(&fmt_body(FORMAT_PCM, 0, 16_000, 16)), "0 channels"),
+            (with_fmt(&fmt_body(FORMAT_PCM, 1, 0, 16)), "0 Hz"),
+            (with_fmt(&fmt_body(FORMAT_PCM, 1, 16_000, 0)), "0-bit PCM"),
+            (with_fmt(&fmt_body(FORMAT_PCM, 1, 16_000, 40)), "40-bit PCM"),
             (
-                riff(&[chunk(b"fmt ", &[1, 0, 1, 0]), data.clone()]),
-                "at least 16",
-            ),
-            (
-                riff(&[
-                    chunk(b"fmt ", &fmt_body(FORMAT_PCM, 0, 16_000, 16)),
-                    data.clone(),
-                ]),
-                "0 channels",
-            ),
-            (
-                riff(&[
-                    chunk(b"fmt ", &fmt_body(FORMAT_PCM, 1, 0, 16)),
-                    data.clone(),
-                ]),
-                "0 Hz",
-            ),
-            (
-                riff(&[
-                    chunk(b"fmt ", &fmt_body(FORMAT_PCM, 1, 16_000, 0)),
-                    data.clone(),
-                ]),
-                "0-bit PCM",
-            ),
-            (
-                riff(&[
-                    chunk(b"fmt ", &fmt_body(FORMAT_PCM, 1, 16_000, 40)),
-                    data.clone(),
-                ]),
-                "40-bit PCM",
-            ),
-            (
-                riff(&[
-                    chunk(b"fmt ", &fmt_body(FORMAT_FLOAT, 1, 16_000, 16)),
-                    data.clone(),
-                ]),
+                with_fmt(&fmt_body(FORMAT_FLOAT, 1, 16_000, 16)),
                 "16-bit float",
             ),
+            (with_fmt(&fmt_body(6, 1, 8000, 8)), "A-law"),
+            (with_fmt(&fmt_body(7, 1, 8000, 8)), "mu-law"),
+            (with_fmt(&fmt_body(2, 1, 8000, 4)), "Microsoft ADPCM"),
+            (with_fmt(&fmt_body(0x1234, 1, 8000, 8)), "0x1234"),
+            (with_fmt(&extensible_body(6, 1, 8000, 8, 8)), "A-law"),
             (
-                riff(&[chunk(b"fmt ", &fmt_body(6, 1, 8000, 8)), data.clone()]),
-                "A-law",
-            ),
-            (
-                riff(&[chunk(b"fmt ", &fmt_body(7, 1, 8000, 8)), data.clone()]),
-                "mu-law",
-            ),
-            (
-                riff(&[chunk(b"fmt ", &fmt_body(2, 1, 8000, 4)), data.clone()]),
-                "Microsoft ADPCM",
-            ),
-            (
-                riff(&[chunk(b"fmt ", &fmt_body(0x1234, 1, 8000, 8)), data.clone()]),
-                "0x1234",
-            ),
-            (
-                riff(&[
-                    chunk(b"fmt ", &extensible_body(6, 1, 8000, 8, 8)),
-                    data.clone(),
-                ]),
-                "A-law",
-            ),
-            (
-                riff(&[
-                    chunk(b"fmt ", &extensible_body(FORMAT_PCM, 1, 8000, 16, 16)[..24]),
-                    data.clone(),
-                ]),
+                with_fmt(&extensible_body(FORMAT_PCM, 1, 8000, 16, 16)[..24]),
                 "40 are needed",
             ),
         ];
@@ -451,7 +401,7 @@ mod tests {
         }
         let mut odd_guid = extensible_body(FORMAT_PCM, 1, 8000, 16, 16);
         odd_guid[39] ^= 0xFF;
-        assert!(reason(&riff(&[chunk(b"fmt ", &odd_guid), data])).contains("GUID"));
+        assert!(reason(&with_fmt(&odd_guid)).contains("GUID"));
     }
 
     #[test]
