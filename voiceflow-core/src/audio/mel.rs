@@ -32,6 +32,10 @@ const POWER_FLOOR: f32 = 1e-10;
 /// Dynamic range kept below the global maximum, in log10 units.
 const DYNAMIC_RANGE: f32 = 8.0;
 
+/// Most mel bands [`MelExtractor::new`] accepts. Whisper uses 80 or 128;
+/// past about 200 the bands are narrower than an FFT bin and some stay empty.
+pub const MAX_MELS: usize = 1024;
+
 /// A reusable log-mel extractor.
 ///
 /// The filterbank, the window and the FFT plan are built once in
@@ -56,13 +60,13 @@ impl fmt::Debug for MelExtractor {
 
 impl MelExtractor {
     /// An extractor with `n_mels` mel bands: 80 for most Whisper models, 128
-    /// for large-v3. Any count from 1 up works; 0 is an
+    /// for large-v3. Any count from 1 to [`MAX_MELS`] works; others are an
     /// [`Error::InvalidArgument`].
     pub fn new(n_mels: usize) -> Result<Self> {
-        if n_mels == 0 {
-            return Err(Error::InvalidArgument(
-                "the number of mel bands must be at least 1".into(),
-            ));
+        if !(1..=MAX_MELS).contains(&n_mels) {
+            return Err(Error::InvalidArgument(format!(
+                "{n_mels} mel bands requested; 1 to {MAX_MELS} are supported"
+            )));
         }
         // Periodic Hann window, rounded to f32 as faster-whisper does.
         let window = (0..N_FFT)
@@ -99,7 +103,9 @@ impl MelExtractor {
     ///   [`super::N_SAMPLES`], then `compute(samples, 0)`: exactly 3000 frames.
     ///
     /// Samples should be finite (see [`super::validate`]); a NaN or infinite
-    /// sample does not panic but makes the output meaningless.
+    /// sample does not panic but makes the output meaningless. Memory grows
+    /// with the padded length like any `Vec`: an absurd `padding_samples`
+    /// fails to allocate.
     pub fn compute(&self, samples_16k: &[f32], padding_samples: usize) -> Mel {
         let total = samples_16k.len().saturating_add(padding_samples);
         let n_frames = total / HOP_LENGTH;

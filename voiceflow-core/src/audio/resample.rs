@@ -8,6 +8,7 @@
 
 use rubato::{FftFixedInOut, Resampler};
 
+use super::MAX_SAMPLE_RATE;
 use crate::{Error, Result};
 
 /// Desired input chunk; it is rounded up to an even multiple of
@@ -17,12 +18,13 @@ const CHUNK_FRAMES: usize = 1024;
 /// Resamples mono audio from `from_rate` to `to_rate` Hz.
 ///
 /// Returns exactly `round(mono.len() * to_rate / from_rate)` samples; the
-/// input itself (copied) when the rates are equal. Either rate being 0 is an
-/// [`Error::InvalidArgument`].
+/// input itself (copied) when the rates are equal. A rate of 0 or above
+/// [`MAX_SAMPLE_RATE`] is an [`Error::InvalidArgument`].
 pub fn resample(mono: &[f32], from_rate: u32, to_rate: u32) -> Result<Vec<f32>> {
-    if from_rate == 0 || to_rate == 0 {
+    let valid = 1..=MAX_SAMPLE_RATE;
+    if !valid.contains(&from_rate) || !valid.contains(&to_rate) {
         return Err(Error::InvalidArgument(format!(
-            "cannot resample from {from_rate} Hz to {to_rate} Hz: rates must be positive"
+            "cannot resample from {from_rate} Hz to {to_rate} Hz: rates must be in 1..={MAX_SAMPLE_RATE}"
         )));
     }
     if from_rate == to_rate || mono.is_empty() {
@@ -137,6 +139,9 @@ mod tests {
             (999, 48_000, 16_000),
             (1, 44_100, 16_000),
             (10_001, 22_050, 16_000),
+            // Coprime rates: the largest chunks rubato can be asked for.
+            (1_000, MAX_SAMPLE_RATE - 1, 16_000),
+            (1_000, 16_000, MAX_SAMPLE_RATE - 1),
         ] {
             let out = resample(&vec![0.1; n], from, to).unwrap();
             let expect = ((n as f64) * f64::from(to) / f64::from(from)).round() as usize;
