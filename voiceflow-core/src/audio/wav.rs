@@ -136,7 +136,7 @@ fn parse(bytes: &[u8]) -> std::result::Result<AudioBuffer, String> {
         }
     }
 
-    let format = format.ok_or("no fmt chunk before the end of the file")?;
+    let format = format.ok_or("no fmt chunk")?;
     let data = data.ok_or("no data chunk")?;
     let frame_bytes = usize::from(format.channels) * format.encoding.bytes();
     let usable = data.len() - data.len() % frame_bytes;
@@ -177,8 +177,20 @@ fn parse_format(fmt: &[u8]) -> std::result::Result<Format, String> {
     if sample_rate == 0 {
         return Err("fmt chunk declares a sample rate of 0 Hz".into());
     }
-    // Samples are stored left-justified in whole bytes.
+    // Samples are stored left-justified in whole bytes. The block alignment
+    // gives the container when it is wider than the bits need (24-bit audio
+    // in 4-byte words); otherwise, or when it is inconsistent, the bits do.
     let bytes = usize::from(bits).div_ceil(8);
+    let block_align = u16_at(fmt, 12);
+    let container = usize::from(block_align / channels);
+    let bytes = if tag == FORMAT_PCM
+        && block_align.is_multiple_of(channels)
+        && (bytes..=4).contains(&container)
+    {
+        container
+    } else {
+        bytes
+    };
     let encoding = match tag {
         FORMAT_PCM if (1..=4).contains(&bytes) => Encoding::Int { bytes },
         FORMAT_PCM => return Err(format!("{bits}-bit PCM is not supported (1 to 32 bits)")),
@@ -323,6 +335,22 @@ mod tests {
         let a = decode_wav(&f).unwrap();
         assert_eq!((a.sample_rate, a.channels), (48_000, 2));
         assert_eq!(a.samples, [0.5, -0.5]);
+    }
+
+    #[test]
+    fn reads_24_bit_in_4_byte_containers() {
+        // Classic header, 24 bits, block align 8 for stereo: left-justified
+        // in 32-bit words (the low byte is padding).
+        let mut fmt = fmt_body(FORMAT_PCM, 2, 44_100, 24);
+        fmt[12..14].copy_from_slice(&8u16.to_le_bytes());
+        let data = [[0x00, 0x00, 0x00, 0x40], [0x00, 0x00, 0x00, 0xE0]].concat();
+        let f = riff(&[chunk(b"fmt ", &fmt), chunk(b"data", &data)]);
+        assert_eq!(decode_wav(&f).unwrap().samples, [0.5, -0.25]);
+        // A block align too small for the bits is ignored.
+        let mut fmt = fmt_body(FORMAT_PCM, 1, 44_100, 16);
+        fmt[12..14].copy_from_slice(&1u16.to_le_bytes());
+        let f = riff(&[chunk(b"fmt ", &fmt), chunk(b"data", &[0x00, 0x40])]);
+        assert_eq!(decode_wav(&f).unwrap().samples, [0.5]);
     }
 
     #[test]
