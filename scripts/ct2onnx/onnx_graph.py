@@ -12,6 +12,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 17
+MS_DOMAIN = "com.microsoft"  # ONNX Runtime contrib operators (MultiHeadAttention)
 IR_VERSION = 8
 LAYER_NORM_EPSILON = 1e-5
 
@@ -124,7 +125,7 @@ def make_model(graph: onnx.GraphProto, producer: str) -> onnx.ModelProto:
     """Wrap `graph` in a model with this converter's opset and IR version."""
     model = helper.make_model(
         graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
+        opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS_DOMAIN, 1)],
         producer_name=producer,
     )
     model.ir_version = IR_VERSION
