@@ -35,7 +35,7 @@ def _check_source(src: Path) -> None:
         raise ConversionError(f"{src}: CTranslate2 model folder not found")
     for name in ("model.bin", "config.json", "tokenizer.json"):
         if not (src / name).is_file():
-            raise ConversionError(f"{src / name}: file not found (needed from the CT2 model folder)")
+            raise ConversionError(f"{src / name}: file not found (part of a CT2 model folder)")
 
 
 def convert(src: Path, out: Path, split: bool = False) -> list[Path]:
@@ -72,7 +72,8 @@ def convert(src: Path, out: Path, split: bool = False) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Convert a CTranslate2 Whisper model (model.bin, config.json, tokenizer.json) "
-        "into ONNX: encoder_model.onnx and decoder_model_merged.onnx (Hugging Face Optimum layout).")
+        "into ONNX: encoder_model.onnx and decoder_model_merged.onnx (Hugging Face Optimum "
+        "layout).")
     parser.add_argument("src", type=Path, help="CTranslate2 model folder")
     parser.add_argument("out", type=Path, help="output folder (created if needed)")
     parser.add_argument("--split", action="store_true",

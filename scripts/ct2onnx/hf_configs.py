@@ -84,7 +84,8 @@ def _int_list(ct2_config: dict, key: str, path: Path) -> list:
     return value
 
 
-def hf_configs(dims: WhisperDims, tokens: SpecialTokens, ct2_config_path: Path) -> tuple[dict, dict]:
+def hf_configs(dims: WhisperDims, tokens: SpecialTokens,
+               ct2_config_path: Path) -> tuple[dict, dict]:
     """Return (config.json, generation_config.json) contents."""
     ct2_config = read_json(ct2_config_path)
     suppress = _int_list(ct2_config, "suppress_ids", ct2_config_path)

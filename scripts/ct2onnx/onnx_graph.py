@@ -37,7 +37,8 @@ class Initializers:
         key = (array.dtype.str, array.shape, array.tobytes())
         if key not in self._by_value:
             text = "_".join(str(v) for v in array.ravel()[:8]).replace("-", "m")
-            self._by_value[key] = self.add(f"const.{array.dtype.name}.{text}.{len(self._by_value)}", array)
+            name = f"const.{array.dtype.name}.{text}.{len(self._by_value)}"
+            self._by_value[key] = self.add(name, array)
         return self._by_value[key]
 
 
@@ -102,7 +103,8 @@ def gelu(g: GraphBuilder, x: str) -> str:
 
 def split_heads(g: GraphBuilder, x: str, heads: int, head_dim: int) -> str:
     """[batch, seq, heads·head_dim] -> [batch, heads, seq, head_dim]."""
-    return g.op("Transpose", [g.op("Reshape", [x, g.i64(0, 0, heads, head_dim)])], perm=[0, 2, 1, 3])
+    split = g.op("Reshape", [x, g.i64(0, 0, heads, head_dim)])
+    return g.op("Transpose", [split], perm=[0, 2, 1, 3])
 
 
 def merge_heads(g: GraphBuilder, x: str, d_model: int) -> str:

@@ -173,75 +173,99 @@ def _add_decoder_weights(inits: Initializers, model: Ct2Model, dims: WhisperDims
     _add_layer_norm(inits, model, "decoder/layer_norm")
 
 
-def _decoder_body(g: GraphBuilder, dims: WhisperDims, *, past_self=None, past_cross=None,
-                  encoder_hidden_states: str | None = None) -> _DecoderOutputs:
-    """Decoder over `input_ids`. Without `past_self`, positions start at 0 and cross K/V are
-    computed from `encoder_hidden_states`; with it, positions start at the past length and
-    `past_cross` supplies cross K/V."""
-    heads, hd, d = dims.decoder_heads, dims.head_dim, dims.d_model
-    if past_self:
-        offset = g.dim(past_self[0][0], 2)
-    else:
-        offset = g.initializers.constant(0, np.int64)
-    end = g.op("Add", [offset, g.dim("input_ids", 1)])
-
+def _embed(g: GraphBuilder, offset: str, end: str) -> str:
+    """Token embeddings plus learned positions offset..end-1 ([batch, seq, d])."""
     positions = g.op("Slice", [
         "decoder.position_encodings",
         g.op("Unsqueeze", [offset, g.i64(0)]),
         g.op("Unsqueeze", [end, g.i64(0)]),
         g.i64(0),
     ])
-    x = g.op("Add", [g.op("Gather", [EMBEDDING, "input_ids"], axis=0), positions])
+    return g.op("Add", [g.op("Gather", [EMBEDDING, "input_ids"], axis=0), positions])
 
-    # Causal mask [seq, past + seq]: query at absolute position offset+i sees keys 0..offset+i.
-    query_pos = g.op("Unsqueeze", [g.op("Range", [offset, end, g.initializers.constant(1, np.int64)]),
-                                   g.i64(1)])
-    key_pos = g.op("Range", [g.initializers.constant(0, np.int64), end,
-                             g.initializers.constant(1, np.int64)])
-    mask = g.op("Where", [g.op("Greater", [key_pos, query_pos]), g.f32(-np.inf), g.f32(0.0)])
+
+def _causal_mask(g: GraphBuilder, offset: str, end: str) -> str:
+    """[seq, offset + seq] additive mask: the query at absolute position offset+i sees keys
+    0..offset+i (0) and not the later ones (-inf)."""
+    one = g.initializers.constant(1, np.int64)
+    query_pos = g.op("Unsqueeze", [g.op("Range", [offset, end, one]), g.i64(1)])
+    key_pos = g.op("Range", [g.initializers.constant(0, np.int64), end, one])
+    return g.op("Where", [g.op("Greater", [key_pos, query_pos]), g.f32(-np.inf), g.f32(0.0)])
+
+
+def _causal_self_attention(g: GraphBuilder, x: str, dims: WhisperDims, prefix: str, mask: str,
+                           past: tuple[str, str] | None) -> tuple[str, tuple[str, str]]:
+    """Returns the attention output and the present (key, value), past included."""
+    heads, hd, d = dims.decoder_heads, dims.head_dim, dims.d_model
+    qkv = linear(g, layer_norm(g, x, f"{prefix}.layer_norm"),
+                 f"{prefix}.linear_0.weight", f"{prefix}.linear_0.bias")
+    q, k, v = (split_heads(g, t, heads, hd)
+               for t in g.op("Split", [qkv, g.i64(d, d, d)], num_outputs=3, axis=-1))
+    if past:
+        k = g.op("Concat", [past[0], k], axis=2)
+        v = g.op("Concat", [past[1], v], axis=2)
+    out = merge_heads(g, attention(g, q, k, v, mask), d)
+    return linear(g, out, f"{prefix}.linear_1.weight", f"{prefix}.linear_1.bias"), (k, v)
+
+
+def _cross_attention(g: GraphBuilder, x: str, dims: WhisperDims, prefix: str,
+                     cached: tuple[str, str] | None,
+                     encoder_hidden_states: str | None) -> tuple[str, tuple[str, str]]:
+    """Attention over the encoder output; K/V from `cached` or projected from the encoder states.
+    Returns the attention output and the (key, value) used."""
+    heads, hd, d = dims.decoder_heads, dims.head_dim, dims.d_model
+    q = split_heads(g, linear(g, layer_norm(g, x, f"{prefix}.layer_norm"),
+                              f"{prefix}.linear_0.weight", f"{prefix}.linear_0.bias"), heads, hd)
+    if cached:
+        k, v = cached
+    else:
+        kv = linear(g, encoder_hidden_states, f"{prefix}.linear_1.weight",
+                    f"{prefix}.linear_1.bias")
+        k, v = (split_heads(g, t, heads, hd)
+                for t in g.op("Split", [kv, g.i64(d, d)], num_outputs=2, axis=-1))
+    out = merge_heads(g, attention(g, q, k, v), d)
+    return linear(g, out, f"{prefix}.linear_2.weight", f"{prefix}.linear_2.bias"), (k, v)
+
+
+def _tied_logits(g: GraphBuilder, x: str, d_model: int) -> str:
+    """logits = x · Eᵀ with the embedding table E, computed as (E · xᵀ)ᵀ on [batch·seq, d].
+
+    With E as the first MatMul operand ORT does not pre-pack it, so the 80-200 MB table exists
+    once; as a second operand (Gemm transB or MatMul with Eᵀ) ORT keeps a packed copy beside the
+    one the Gather needs."""
+    x_t = g.op("Transpose", [g.op("Reshape", [x, g.i64(-1, d_model)])], perm=[1, 0])
+    flat = g.op("Transpose", [g.op("MatMul", [EMBEDDING, x_t])], perm=[1, 0])
+    logits_shape = g.op("Concat", [g.op("Shape", ["input_ids"]), g.i64(-1)], axis=0)
+    return g.op("Reshape", [flat, logits_shape])
+
+
+def _decoder_body(g: GraphBuilder, dims: WhisperDims, *, past_self=None, past_cross=None,
+                  encoder_hidden_states: str | None = None) -> _DecoderOutputs:
+    """Decoder over `input_ids`. Without `past_self`, positions start at 0 and cross K/V are
+    computed from `encoder_hidden_states`; with it, positions start at the past length and
+    `past_cross` supplies cross K/V."""
+    if past_self:
+        offset = g.dim(past_self[0][0], 2)
+    else:
+        offset = g.initializers.constant(0, np.int64)
+    end = g.op("Add", [offset, g.dim("input_ids", 1)])
+    x = _embed(g, offset, end)
+    mask = _causal_mask(g, offset, end)
 
     self_kv, cross_kv = [], []
     for i in range(dims.decoder_layers):
         base = f"decoder.layer_{i}"
-
-        # Causal self-attention with KV cache.
-        prefix = f"{base}.self_attention"
-        qkv = linear(g, layer_norm(g, x, f"{prefix}.layer_norm"),
-                     f"{prefix}.linear_0.weight", f"{prefix}.linear_0.bias")
-        q, k, v = (split_heads(g, t, heads, hd)
-                   for t in g.op("Split", [qkv, g.i64(d, d, d)], num_outputs=3, axis=-1))
-        if past_self:
-            k = g.op("Concat", [past_self[i][0], k], axis=2)
-            v = g.op("Concat", [past_self[i][1], v], axis=2)
-        self_kv.append((k, v))
-        out = merge_heads(g, attention(g, q, k, v, mask), d)
-        x = g.op("Add", [x, linear(g, out, f"{prefix}.linear_1.weight", f"{prefix}.linear_1.bias")])
-
-        # Cross-attention over the encoder output.
-        prefix = f"{base}.attention"
-        q = split_heads(g, linear(g, layer_norm(g, x, f"{prefix}.layer_norm"),
-                                  f"{prefix}.linear_0.weight", f"{prefix}.linear_0.bias"), heads, hd)
-        if past_cross:
-            ck, cv = past_cross[i]
-        else:
-            kv = linear(g, encoder_hidden_states, f"{prefix}.linear_1.weight",
-                        f"{prefix}.linear_1.bias")
-            ck, cv = (split_heads(g, t, heads, hd)
-                      for t in g.op("Split", [kv, g.i64(d, d)], num_outputs=2, axis=-1))
-        cross_kv.append((ck, cv))
-        out = merge_heads(g, attention(g, q, ck, cv), d)
-        x = g.op("Add", [x, linear(g, out, f"{prefix}.linear_2.weight", f"{prefix}.linear_2.bias")])
-
+        out, kv = _causal_self_attention(g, x, dims, f"{base}.self_attention", mask,
+                                         past_self[i] if past_self else None)
+        x = g.op("Add", [x, out])
+        self_kv.append(kv)
+        out, kv = _cross_attention(g, x, dims, f"{base}.attention",
+                                   past_cross[i] if past_cross else None, encoder_hidden_states)
+        x = g.op("Add", [x, out])
+        cross_kv.append(kv)
         x = g.op("Add", [x, _feed_forward(g, x, f"{base}.ffn")])
 
-    # Tied output projection, logits = x · Eᵀ, computed as (E · xᵀ)ᵀ on [batch·seq, d]: with E as
-    # the first MatMul operand ORT does not pre-pack it, so the 80-200 MB table exists only once
-    # (a Gemm/MatMul with E as second operand gets a packed copy next to the one Gather needs).
-    x = layer_norm(g, x, "decoder.layer_norm")
-    x_t = g.op("Transpose", [g.op("Reshape", [x, g.i64(-1, d)])], perm=[1, 0])
-    flat = g.op("Transpose", [g.op("MatMul", [EMBEDDING, x_t])], perm=[1, 0])
-    logits_shape = g.op("Concat", [g.op("Shape", ["input_ids"]), g.i64(-1)], axis=0)
-    logits = g.op("Reshape", [flat, logits_shape])
+    logits = _tied_logits(g, layer_norm(g, x, "decoder.layer_norm"), dims.d_model)
     return _DecoderOutputs(logits, self_kv, cross_kv)
 
 
@@ -249,7 +273,6 @@ class _DecoderIO:
     """Graph input/output declarations in the Optimum naming."""
 
     def __init__(self, dims: WhisperDims):
-        self.dims = dims
         n, hd, layers = dims.decoder_heads, dims.head_dim, dims.decoder_layers
         self.past_self = _kv_names("past_key_values", layers, "decoder")
         self.past_cross = _kv_names("past_key_values", layers, "encoder")
@@ -325,7 +348,8 @@ def build_decoder_merged(model: Ct2Model, dims: WhisperDims) -> onnx.ModelProto:
     return make_model(graph, PRODUCER)
 
 
-def build_decoder_split(model: Ct2Model, dims: WhisperDims) -> tuple[onnx.ModelProto, onnx.ModelProto]:
+def build_decoder_split(model: Ct2Model,
+                        dims: WhisperDims) -> tuple[onnx.ModelProto, onnx.ModelProto]:
     """`decoder_model.onnx` and `decoder_with_past_model.onnx` (Optimum's two-file layout)."""
     io = _DecoderIO(dims)
 
