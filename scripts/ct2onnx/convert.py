@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -22,12 +23,15 @@ _EXTERNAL_DATA_THRESHOLD = 1_800_000_000
 
 
 def _save(model: onnx.ModelProto, path: Path) -> None:
+    """Write `model` to `path` atomically (a reader never sees a half-written file)."""
+    partial = path.with_name(path.name + ".partial")
     weight_bytes = sum(len(t.raw_data) for t in model.graph.initializer)
     if weight_bytes < _EXTERNAL_DATA_THRESHOLD:
-        onnx.save_model(model, path)
+        onnx.save_model(model, partial)
     else:
-        onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+        onnx.save_model(model, partial, save_as_external_data=True, all_tensors_to_one_file=True,
                         location=path.name + "_data")
+    os.replace(partial, path)
 
 
 def _check_source(src: Path) -> None:
