@@ -42,8 +42,11 @@ def _check_source(src: Path) -> None:
             raise ConversionError(f"{src / name}: file not found (part of a CT2 model folder)")
 
 
-def convert(src: Path, out: Path, split: bool = False) -> list[Path]:
-    """Convert the CT2 Whisper model in `src` into `out`; returns the files written."""
+def convert(src: Path, out: Path, split: bool = False, int8: bool = False) -> list[Path]:
+    """Convert the CT2 Whisper model in `src` into `out`; returns the files written.
+
+    `split` writes Optimum's two decoder files instead of the merged one; `int8` stores the
+    linear-layer weights as int8 (dynamic quantization at run time, ORT DynamicQuantizeMatMul)."""
     src, out = Path(src), Path(out)
     _check_source(src)
     model = read_model_bin(src / "model.bin")
@@ -58,13 +61,13 @@ def convert(src: Path, out: Path, split: bool = False) -> list[Path]:
         _save(onnx_model, out / name)
         written.append(out / name)
 
-    save(build_encoder(model, dims), "encoder_model.onnx")
+    save(build_encoder(model, dims, int8), "encoder_model.onnx")
     if split:
-        no_past, with_past = build_decoder_split(model, dims)
+        no_past, with_past = build_decoder_split(model, dims, int8)
         save(no_past, "decoder_model.onnx")
         save(with_past, "decoder_with_past_model.onnx")
     else:
-        save(build_decoder_merged(model, dims), "decoder_model_merged.onnx")
+        save(build_decoder_merged(model, dims, int8), "decoder_model_merged.onnx")
     for name, content in (("config.json", config), ("generation_config.json", generation)):
         (out / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
         written.append(out / name)
@@ -83,10 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", action="store_true",
                         help="write decoder_model.onnx + decoder_with_past_model.onnx instead of "
                         "the merged decoder")
+    parser.add_argument("--int8", action="store_true",
+                        help="int8 linear-layer weights (smaller, faster, slightly less accurate)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        written = convert(args.src, args.out, split=args.split)
+        written = convert(args.src, args.out, split=args.split, int8=args.int8)
     except ConversionError as err:
         print(f"convert_ct2_to_onnx: error: {err}", file=sys.stderr)
         return 1

@@ -18,10 +18,16 @@ LAYER_NORM_EPSILON = 1e-5
 
 
 class Initializers:
-    """Constant tensors of one model, by name; small constants are shared by value."""
+    """Constant tensors of one model, by name; small constants are shared by value.
 
-    def __init__(self) -> None:
+    With `int8_matmul_weights`, MatMul weights added through `add_matmul_weight` are stored as
+    symmetric int8 with one float32 scale per output column, for ORT's DynamicQuantizeMatMul.
+    """
+
+    def __init__(self, int8_matmul_weights: bool = False) -> None:
         self.tensors: dict[str, TensorProto] = {}
+        self.int8_matmul_weights = int8_matmul_weights
+        self._quantized: set[str] = set()
         self._by_value: dict[tuple, str] = {}
 
     def add(self, name: str, array: np.ndarray) -> str:
@@ -30,6 +36,20 @@ class Initializers:
             raise ValueError(f"initializer {name!r} defined twice")
         self.tensors[name] = numpy_helper.from_array(array, name)
         return name
+
+    def add_matmul_weight(self, name: str, weight: np.ndarray) -> str:
+        """Store a MatMul right-hand side [in, out] (int8 plus `{name}_scale` in int8 mode)."""
+        if not self.int8_matmul_weights:
+            return self.add(name, weight)
+        amax = np.abs(weight).max(axis=0)
+        scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+        self.add(name, np.round(weight / scale).astype(np.int8))
+        self.add(name + "_scale", scale)
+        self._quantized.add(name)
+        return name
+
+    def is_quantized(self, name: str) -> bool:
+        return name in self._quantized
 
     def constant(self, values, dtype) -> str:
         """Name of a small constant tensor with these values (created on first use)."""
@@ -79,7 +99,10 @@ class GraphBuilder:
 
 
 def linear(g: GraphBuilder, x: str, weight: str, bias: str | None = None) -> str:
-    """x @ weight (+ bias), with `weight` stored as [in, out]."""
+    """x @ weight (+ bias), with `weight` stored as [in, out] (float32, or int8 with a scale)."""
+    if g.initializers.is_quantized(weight):
+        inputs = [x, weight, f"{weight}_scale"] + (["", bias] if bias else [])
+        return g.op("DynamicQuantizeMatMul", inputs, domain=MS_DOMAIN)
     y = g.op("MatMul", [x, weight])
     return g.op("Add", [y, bias]) if bias else y
 

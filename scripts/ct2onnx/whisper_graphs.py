@@ -40,6 +40,7 @@ from .whisper_spec import WhisperDims
 
 PRODUCER = "voiceflow convert_ct2_to_onnx"
 EMBEDDING = "decoder.embeddings.weight"
+PROJECTION = "decoder.projection.weight"  # int8 mode only: quantized Eᵀ for the output layer
 
 # ---------------------------------------------------------------------------------------------
 # Weights
@@ -59,7 +60,7 @@ def _add_linear(inits: Initializers, model: Ct2Model, ct2_prefix: str, query_row
         row_scale[:query_rows] = query_scale
         weight = weight * row_scale[:, None]
         bias = bias * row_scale
-    inits.add(_onnx_name(ct2_prefix) + ".weight", weight.T)
+    inits.add_matmul_weight(_onnx_name(ct2_prefix) + ".weight", weight.T)
     inits.add(_onnx_name(ct2_prefix) + ".bias", bias)
 
 
@@ -91,9 +92,9 @@ def _add_layer_weights(inits: Initializers, model: Ct2Model, dims: WhisperDims, 
 # Encoder
 
 
-def build_encoder(model: Ct2Model, dims: WhisperDims) -> onnx.ModelProto:
+def build_encoder(model: Ct2Model, dims: WhisperDims, int8: bool = False) -> onnx.ModelProto:
     """`input_features` [batch, n_mels, 3000] -> `last_hidden_state` [batch, 1500, d_model]."""
-    inits = Initializers()
+    inits = Initializers(int8_matmul_weights=int8)
     for conv in ("conv1", "conv2"):
         for part in ("weight", "bias"):
             inits.add(f"encoder.{conv}.{part}", model.tensor(f"encoder/{conv}/{part}"))
@@ -165,8 +166,12 @@ def _kv_names(prefix: str, layers: int, kind: str) -> list[tuple[str, str]]:
 
 def _add_decoder_weights(inits: Initializers, model: Ct2Model, dims: WhisperDims,
                          cross_kv_projection: bool = True) -> None:
-    """Add the decoder initializers; the cross K/V projection only where a wiring computes it."""
-    inits.add(EMBEDDING, model.tensor("decoder/embeddings/weight"))
+    """Add the decoder initializers; the cross K/V projection only where a wiring computes it.
+    In int8 mode the output projection gets its own int8 copy of the embedding, transposed."""
+    embedding = model.tensor("decoder/embeddings/weight")
+    inits.add(EMBEDDING, embedding)
+    if inits.int8_matmul_weights:
+        inits.add_matmul_weight(PROJECTION, embedding.T)
     inits.add("decoder.position_encodings", model.tensor("decoder/position_encodings/encodings"))
     for i in range(dims.decoder_layers):
         _add_layer_weights(inits, model, dims, "decoder", i, cross_kv_projection)
@@ -232,7 +237,9 @@ def _tied_logits(g: GraphBuilder, x: str, d_model: int) -> str:
 
     With E as the first MatMul operand ORT does not pre-pack it, so the 80-200 MB table exists
     once; as a second operand (Gemm transB or MatMul with Eᵀ) ORT keeps a packed copy beside the
-    one the Gather needs."""
+    one the Gather needs. In int8 mode the projection uses its own int8 Eᵀ instead."""
+    if g.initializers.is_quantized(PROJECTION):
+        return linear(g, x, PROJECTION)
     x_t = g.op("Transpose", [g.op("Reshape", [x, g.i64(-1, d_model)])], perm=[1, 0])
     flat = g.op("Transpose", [g.op("MatMul", [EMBEDDING, x_t])], perm=[1, 0])
     logits_shape = g.op("Concat", [g.op("Shape", ["input_ids"]), g.i64(-1)], axis=0)
@@ -312,10 +319,11 @@ def _rename_outputs(nodes: list[onnx.NodeProto], renames: dict[str, str]) -> Non
                     field[j] = renames[name]
 
 
-def build_decoder_merged(model: Ct2Model, dims: WhisperDims) -> onnx.ModelProto:
+def build_decoder_merged(model: Ct2Model, dims: WhisperDims,
+                         int8: bool = False) -> onnx.ModelProto:
     """`decoder_model_merged.onnx`: one `If` on `use_cache_branch` selects the wiring."""
     io = _DecoderIO(dims)
-    inits = Initializers()
+    inits = Initializers(int8_matmul_weights=int8)
     _add_decoder_weights(inits, model, dims)
 
     first = GraphBuilder(inits, "no_past/")
@@ -348,12 +356,12 @@ def build_decoder_merged(model: Ct2Model, dims: WhisperDims) -> onnx.ModelProto:
     return make_model(graph, PRODUCER)
 
 
-def build_decoder_split(model: Ct2Model,
-                        dims: WhisperDims) -> tuple[onnx.ModelProto, onnx.ModelProto]:
+def build_decoder_split(model: Ct2Model, dims: WhisperDims,
+                        int8: bool = False) -> tuple[onnx.ModelProto, onnx.ModelProto]:
     """`decoder_model.onnx` and `decoder_with_past_model.onnx` (Optimum's two-file layout)."""
     io = _DecoderIO(dims)
 
-    inits = Initializers()
+    inits = Initializers(int8_matmul_weights=int8)
     _add_decoder_weights(inits, model, dims)
     g = GraphBuilder(inits)
     out = _decoder_body(g, dims, encoder_hidden_states="encoder_hidden_states")
@@ -366,7 +374,7 @@ def build_decoder_split(model: Ct2Model,
         [io.logits, *io.present_self_info, *io.present_cross_info],
         list(inits.tensors.values())), PRODUCER)
 
-    inits = Initializers()
+    inits = Initializers(int8_matmul_weights=int8)
     _add_decoder_weights(inits, model, dims, cross_kv_projection=False)
     g = GraphBuilder(inits)
     out = _decoder_body(g, dims, past_self=io.past_self, past_cross=io.past_cross)
