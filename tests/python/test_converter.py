@@ -306,6 +306,29 @@ def test_cache_branch_accepts_empty_past(model, features):
             np.testing.assert_allclose(cached[name], value, atol=1e-5, rtol=0)
 
 
+def test_batch_matches_single(tiny, features):
+    """Batch axis 0 is dynamic: two windows at once give each window's own results."""
+    mel = np.concatenate([features["sine"], features["noise"]])
+    hidden = tiny.encoder.run(None, {"input_features": mel})[0]
+    singles = [tiny.encoder.run(None, {"input_features": m[None]})[0] for m in mel]
+    np.testing.assert_allclose(hidden, np.concatenate(singles), atol=1e-4, rtol=0)
+
+    decoder = MergedDecoder(tiny, hidden)
+    ids = np.array([tiny.prompt()] * 2, np.int64)
+    first = dict(zip(decoder.output_names, tiny.decoder.run(None, {
+        "input_ids": ids, "encoder_hidden_states": hidden,
+        "use_cache_branch": np.array([False]), **decoder._empty_past()})))
+    past = {n.replace("present.", "past_key_values."): v for n, v in first.items() if n != "logits"}
+    second = dict(zip(decoder.output_names, tiny.decoder.run(None, {
+        "input_ids": np.array([[220], [13]], np.int64), "encoder_hidden_states": hidden,
+        "use_cache_branch": np.array([True]), **past})))
+    for row, token in enumerate([220, 13]):
+        single = MergedDecoder(tiny, hidden[row:row + 1])
+        np.testing.assert_allclose(first["logits"][row], single.step(tiny.prompt()), atol=1e-4,
+                                   rtol=0)
+        np.testing.assert_allclose(second["logits"][row], single.step([token]), atol=1e-4, rtol=0)
+
+
 def test_split_layout_matches_merged(tiny, features, tmp_path):
     convert(tiny.ct2_dir, tmp_path, split=True)
     assert not (tmp_path / "decoder_model_merged.onnx").exists()
