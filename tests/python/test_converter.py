@@ -480,6 +480,58 @@ def test_configs_multilingual(model):
     assert model.generation["task_to_id"]["transcribe"] == model.sot + 101
 
 
+def _write_ct2_int8_copy(src: Path, out: Path) -> None:
+    """Re-save a float CT2 Whisper model as int8 with ctranslate2's own spec writer."""
+    from ctranslate2.specs.whisper_spec import WhisperSpec
+
+    model = read_model_bin(src / "model.bin")
+    layers = sum(1 for n in model.variables if n.endswith("/ffn/layer_norm/gamma")) // 2
+    heads = int(model.scalar("encoder/num_heads"))
+    spec = WhisperSpec(layers, heads, layers, heads)
+    for name, value in model.variables.items():
+        owner = spec
+        for part in name.split("/")[:-1]:
+            stem, _, index = part.rpartition("_")  # "layer_3" and "linear_0" index lists
+            listed = isinstance(getattr(owner, stem, None), list) and index.isdigit()
+            owner = getattr(owner, stem)[int(index)] if listed else getattr(owner, part)
+        setattr(owner, name.split("/")[-1],
+                value.astype(np.float32) if value.dtype == np.float16 else value)
+    spec.register_vocabulary((src / "vocabulary.txt").read_text(encoding="utf-8").splitlines())
+    for key, value in json.loads((src / "config.json").read_text()).items():
+        setattr(spec.config, key, value)
+    spec.validate()
+    spec.optimize(quantization="int8")
+    out.mkdir()
+    spec.save(str(out))
+    (out / "tokenizer.json").write_bytes((src / "tokenizer.json").read_bytes())
+
+
+def test_ct2_int8_model(tiny, features, tmp_path):
+    """A CT2 int8 model.bin (weights int8 plus per-row `_scale`, tied alias with its scale) is
+    dequantized like CT2 does: same encoder output and greedy tokens as CT2 on that file."""
+    ct2_dir = tmp_path / "ct2-int8"
+    _write_ct2_int8_copy(tiny.ct2_dir, ct2_dir)
+    variables = read_model_bin(ct2_dir / "model.bin").variables
+    assert variables["decoder/embeddings/weight"].dtype == np.int8
+    assert "decoder/embeddings/weight_scale" in variables
+    convert(ct2_dir, tmp_path / "onnx")
+    int8_model = Converted(
+        **{**tiny.__dict__, "ct2_dir": ct2_dir,
+           "ct2": ctranslate2.models.Whisper(str(ct2_dir), compute_type="float32",
+                                             intra_threads=2),
+           "encoder": _session(tmp_path / "onnx" / "encoder_model.onnx"),
+           "decoder": _session(tmp_path / "onnx" / "decoder_model_merged.onnx")})
+    mel = features["chirp"]
+    hidden = int8_model.encoder.run(None, {"input_features": mel})[0]
+    ct2_hidden = np.asarray(int8_model.ct2.encode(_ct2_input(mel), to_cpu=True))
+    assert np.abs(hidden - ct2_hidden).max() < ENCODER_TOLERANCE["tiny.en"]
+    result = int8_model.ct2.generate(_ct2_input(mel), [tiny.prompt()], beam_size=1,
+                                     max_length=2 * FORCED_STEPS,
+                                     suppress_tokens=[-1, tiny.eot])[0]
+    tokens, _ = greedy(int8_model, hidden, tiny.prompt(), FORCED_STEPS, [tiny.eot])
+    assert tokens == result.sequences_ids[0]
+
+
 # ---------------------------------------------------------------------------------------------
 # model.bin reader on synthetic files
 
