@@ -12,7 +12,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 17
-MS_DOMAIN = "com.microsoft"  # ONNX Runtime contrib operators (MultiHeadAttention)
+MS_DOMAIN = "com.microsoft"  # ONNX Runtime contrib ops: MultiHeadAttention, DynamicQuantizeMatMul
 IR_VERSION = 8
 LAYER_NORM_EPSILON = 1e-5
 
