@@ -12,6 +12,17 @@ The decoder body is written once (`_decoder_body`) and wired two ways:
   appended to `past_key_values.{i}.decoder.*`, positions start at the past length.
 `decoder_model_merged.onnx` puts both wirings in the branches of one `If`; `--split` writes them as
 `decoder_model.onnx` and `decoder_with_past_model.onnx`.
+
+Driving decoder_model_merged.onnx (H heads, L layers, head size 64):
+- first call: `use_cache_branch` [false], the prompt as `input_ids`, the encoder output, and every
+  `past_key_values.*` as zeros [batch, H, 0, 64]. Keep `present.{i}.encoder.*` ([batch, H, 1500,
+  64]) for the whole window, and `present.{i}.decoder.*` as the self-attention cache.
+- later calls: `use_cache_branch` [true], the new token(s), `past_key_values.{i}.decoder.*` = the
+  last `present.{i}.decoder.*`, `past_key_values.{i}.encoder.*` = the kept cross K/V, and the same
+  `encoder_hidden_states` (unused on this branch). `present.{i}.encoder.*` come back empty
+  ([0, H, 1, 64]); positions continue at the cache length.
+- the cache branch also accepts an empty self-attention cache (past length 0) with a whole prompt,
+  given cross K/V from an earlier call, so one window's cross K/V can seed several prompts.
 """
 
 from __future__ import annotations
