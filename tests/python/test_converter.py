@@ -37,10 +37,11 @@ SAMPLE_RATE = 16000
 WINDOW_SAMPLES = 30 * SAMPLE_RATE
 # Max |ONNX - CT2| measured on these signals: encoder 3e-5..7e-4 (tiny.en, states up to |14|) and
 # 3e-4..2.6e-3 (base, states up to |24|). The larger values come from CT2: against a float64 NumPy
-# forward pass, noise input gives ONNX 1.4e-4 and CT2 8.9e-4 (tiny.en). Logits: ~3e-5 (tiny.en).
-# A wrong weight or op moves these values by more than 0.1.
+# forward pass, noise input gives ONNX 1.4e-4 and CT2 8.9e-4 (tiny.en). Logits over 12 greedy
+# steps: <= 5e-5 (tiny.en), <= 1e-4 (base). LayerNorm eps 1e-6 instead of 1e-5 already moves
+# them by 3e-2, a wrong weight or op by far more.
 ENCODER_TOLERANCE = {"tiny.en": 2e-3, "base": 5e-3}
-LOGITS_TOLERANCE = {"tiny.en": 1e-3, "base": 5e-3}
+LOGITS_TOLERANCE = {"tiny.en": 5e-4, "base": 1e-3}
 FORCED_STEPS = 12  # greedy steps with <|endoftext|> suppressed, so the KV cache gets exercised
 
 
