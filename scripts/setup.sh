@@ -70,7 +70,7 @@ fetch() {
 model() {
     local name=$1 out=$ROOT/models/whisper-$1
     grep -q "^$name	" scripts/models.lock || { log "unknown model $name (see scripts/models.lock)"; exit 2; }
-    local want; want=$(stamp_of scripts/models.lock scripts/convert_ct2_to_onnx.py)
+    local want; want=$(stamp_of scripts/models.lock scripts/convert_ct2_to_onnx.py scripts/ct2onnx/*.py)
     if [ -f "$out/.stamp" ] && grep -qx "$want" "$out/.stamp"; then return; fi
     venv
     local src=$CACHE/ct2/$name
