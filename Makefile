@@ -6,7 +6,11 @@ CARGO   ?= cargo
 MODEL   ?= models/whisper-tiny.en
 SAMPLE  ?= examples/samples/dictation.wav
 THREADS ?= 2
+CACHE   := $(or $(VOICEFLOW_CACHE),$(CURDIR)/.cache)
 export ORT_DYLIB_PATH := $(CURDIR)/runtime/libonnxruntime.so
+# The CTranslate2 folders setup extracts: the converter tests compare against them.
+export VOICEFLOW_CT2_TINY_EN := $(CACHE)/ct2/tiny.en
+export VOICEFLOW_CT2_BASE := $(CACHE)/ct2/base
 
 .PHONY: run test setup setup-test models lint test-rust test-python bench eval clean-models
 
