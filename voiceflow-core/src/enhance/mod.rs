@@ -14,13 +14,29 @@
 //!   typed cancellation), and a full queue rejects at once with
 //!   [`crate::Error::QueueFull`] from [`EnhancePipeline::try_submit`].
 
+mod breaker;
+mod fallback;
+#[cfg(feature = "llm")]
+mod llm;
+mod queue;
 mod request;
 mod result;
 mod rules;
+mod stats;
+mod ticket;
 
+pub use breaker::{
+    BreakerConfig, BreakerState, CircuitBreaker, Clock, ManualClock, Permit, SystemClock,
+};
+pub use fallback::FallbackEnhancer;
+#[cfg(feature = "llm")]
+pub use llm::{context_prompt, LlmConfig, LlmEnhancer, LLM_BACKEND};
+pub use queue::{EnhancePipeline, Job, PipelineConfig, Priority, Shutdown, ShutdownReport};
 pub use request::{Context, DictionaryEntry, EnhanceOptions, EnhanceRequest, UserDictionary};
 pub use result::{Edit, EditKind, Enhanced, Fallback, FallbackReason};
 pub use rules::{RuleEnhancer, RULES_BACKEND};
+pub use stats::PipelineStats;
+pub use ticket::Ticket;
 
 use crate::Result;
 
