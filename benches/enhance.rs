@@ -124,10 +124,16 @@ fn run_all(pipeline: &EnhancePipeline, n: usize) -> usize {
         .map(|i| {
             let context = Context::ALL[i % Context::ALL.len()];
             let job = Job::new(dictation(context), EnhanceRequest::new(context));
-            pipeline.submit(job).expect("the queue has room for the burst")
+            pipeline
+                .submit(job)
+                .expect("the queue has room for the burst")
         })
         .collect();
-    tickets.into_iter().map(|t| t.wait()).filter(|r| r.is_ok()).count()
+    tickets
+        .into_iter()
+        .map(|t| t.wait())
+        .filter(|r| r.is_ok())
+        .count()
 }
 
 fn burst(c: &mut Criterion) {

@@ -69,7 +69,14 @@ fn config(capacity: usize, workers: usize) -> PipelineConfig {
 
 /// A pipeline over a shared gate, with one request already held at the gate
 /// by each worker.
-fn gated(capacity: usize, workers: usize) -> (Arc<Gate>, EnhancePipeline, Vec<voiceflow_core::enhance::Ticket>) {
+fn gated(
+    capacity: usize,
+    workers: usize,
+) -> (
+    Arc<Gate>,
+    EnhancePipeline,
+    Vec<voiceflow_core::enhance::Ticket>,
+) {
     let gate = Arc::new(Gate::default());
     let pipeline = EnhancePipeline::new(Arc::clone(&gate), config(capacity, workers)).unwrap();
     let held = (0..workers)
@@ -91,7 +98,10 @@ fn try_submit_refuses_at_once_when_full_and_loses_nothing_accepted() {
     let b = pipeline.try_submit(job("second")).unwrap();
     let started = Instant::now();
     let refused = pipeline.try_submit(job("third"));
-    assert!(matches!(refused, Err(Error::QueueFull { capacity: 2 })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::QueueFull { capacity: 2 })),
+        "{refused:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(pipeline.depth(), 2);
     gate.open();
@@ -120,7 +130,10 @@ fn submit_waits_for_room_instead_of_refusing() {
             ticket.wait().unwrap().text
         })
     };
-    assert!(rx.recv_timeout(Duration::from_millis(100)).is_err(), "submit returned while the queue was full");
+    assert!(
+        rx.recv_timeout(Duration::from_millis(100)).is_err(),
+        "submit returned while the queue was full"
+    );
     gate.open();
     assert_eq!(submitter.join().unwrap(), "Waited for room");
     assert_eq!(pipeline.stats().rejected, 0);
@@ -131,24 +144,43 @@ fn interactive_requests_run_before_batch_ones() {
     let (gate, pipeline, held) = gated(10, 1);
     let mut tickets = Vec::new();
     for text in ["batch 1", "batch 2", "batch 3"] {
-        tickets.push(pipeline.submit(job(text).priority(Priority::Batch)).unwrap());
+        tickets.push(
+            pipeline
+                .submit(job(text).priority(Priority::Batch))
+                .unwrap(),
+        );
     }
     for text in ["interactive 1", "interactive 2"] {
-        tickets.push(pipeline.submit(job(text).priority(Priority::Interactive)).unwrap());
+        tickets.push(
+            pipeline
+                .submit(job(text).priority(Priority::Interactive))
+                .unwrap(),
+        );
     }
     gate.open();
     for t in tickets.into_iter().chain(held) {
         t.wait().unwrap();
     }
-    let want = ["held 0", "interactive 1", "interactive 2", "batch 1", "batch 2", "batch 3"];
+    let want = [
+        "held 0",
+        "interactive 1",
+        "interactive 2",
+        "batch 1",
+        "batch 2",
+        "batch 3",
+    ];
     assert_eq!(gate.order(), want);
 }
 
 #[test]
 fn a_request_whose_deadline_passed_in_the_queue_is_answered_timeout_unprocessed() {
     let (gate, pipeline, _held) = gated(10, 1);
-    let late = pipeline.submit(job("too late").within(Duration::from_millis(10))).unwrap();
-    let on_time = pipeline.submit(job("on time").within(Duration::from_secs(60))).unwrap();
+    let late = pipeline
+        .submit(job("too late").within(Duration::from_millis(10)))
+        .unwrap();
+    let on_time = pipeline
+        .submit(job("on time").within(Duration::from_secs(60)))
+        .unwrap();
     thread::sleep(Duration::from_millis(50));
     gate.open();
     match late.wait() {
@@ -163,22 +195,36 @@ fn a_request_whose_deadline_passed_in_the_queue_is_answered_timeout_unprocessed(
 #[test]
 fn drain_shutdown_answers_every_accepted_request_then_refuses_new_ones() {
     let pipeline = EnhancePipeline::new(RuleEnhancer, config(100, 2)).unwrap();
-    let tickets: Vec<_> = (0..60).map(|i| pipeline.submit(job(&format!("number {i}"))).unwrap()).collect();
+    let tickets: Vec<_> = (0..60)
+        .map(|i| pipeline.submit(job(&format!("number {i}"))).unwrap())
+        .collect();
     let report = pipeline.shutdown(Shutdown::Drain);
     assert_eq!(report.cancelled, 0);
     for (i, t) in tickets.into_iter().enumerate() {
         assert_eq!(t.wait().unwrap().text, format!("Number {i}"));
     }
-    assert!(matches!(pipeline.submit(job("late")), Err(Error::Closed(_))));
-    assert!(matches!(pipeline.try_submit(job("late")), Err(Error::Closed(_))));
+    assert!(matches!(
+        pipeline.submit(job("late")),
+        Err(Error::Closed(_))
+    ));
+    assert!(matches!(
+        pipeline.try_submit(job("late")),
+        Err(Error::Closed(_))
+    ));
     assert_eq!(pipeline.stats().completed, 60);
-    assert_eq!(pipeline.shutdown(Shutdown::Drain).queued, 0, "a second shutdown does nothing");
+    assert_eq!(
+        pipeline.shutdown(Shutdown::Drain).queued,
+        0,
+        "a second shutdown does nothing"
+    );
 }
 
 #[test]
 fn cancel_shutdown_answers_queued_requests_cancelled_and_finishes_running_ones() {
     let (gate, pipeline, held) = gated(10, 1);
-    let mut queued: Vec<_> = (0..5).map(|i| pipeline.submit(job(&format!("q{i}"))).unwrap()).collect();
+    let mut queued: Vec<_> = (0..5)
+        .map(|i| pipeline.submit(job(&format!("q{i}"))).unwrap())
+        .collect();
     let pipeline = Arc::new(pipeline);
     let stopper = {
         let pipeline = Arc::clone(&pipeline);
@@ -236,7 +282,10 @@ fn callbacks_get_the_result_whether_attached_before_or_after_it_is_ready() {
         .unwrap()
         .on_complete(move |r| tx.send(r.map(|e| e.text)).unwrap());
     gate.open();
-    assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap(), "Before");
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap(),
+        "Before"
+    );
     let ready = pipeline.submit(job("after")).unwrap();
     while !ready.is_done() {
         thread::sleep(Duration::from_millis(1));
@@ -255,17 +304,25 @@ fn a_panicking_callback_does_not_stop_the_worker() {
         panic!("callback bug")
     });
     let _ = rx.recv_timeout(Duration::from_secs(10));
-    assert_eq!(pipeline.submit(job("two")).unwrap().wait().unwrap().text, "Two");
+    assert_eq!(
+        pipeline.submit(job("two")).unwrap().wait().unwrap().text,
+        "Two"
+    );
 }
 
 #[test]
 fn wait_timeout_gives_a_typed_timeout_when_the_answer_is_late() {
     let (gate, pipeline, _held) = gated(10, 1);
     let ticket = pipeline.submit(job("slow")).unwrap();
-    assert!(matches!(ticket.wait_timeout(Duration::from_millis(20)), Err(Error::Timeout(d)) if d == Duration::from_millis(20)));
+    assert!(
+        matches!(ticket.wait_timeout(Duration::from_millis(20)), Err(Error::Timeout(d)) if d == Duration::from_millis(20))
+    );
     gate.open();
     let ticket = pipeline.submit(job("quick")).unwrap();
-    assert_eq!(ticket.wait_timeout(Duration::from_secs(10)).unwrap().text, "Quick");
+    assert_eq!(
+        ticket.wait_timeout(Duration::from_secs(10)).unwrap().text,
+        "Quick"
+    );
 }
 
 struct Panics;
@@ -287,8 +344,14 @@ impl Enhancer for Panics {
 fn a_panicking_enhancer_answers_a_backend_error_and_the_worker_lives_on() {
     let pipeline = EnhancePipeline::new(Panics, config(10, 1)).unwrap();
     let err = pipeline.submit(job("boom")).unwrap().wait().unwrap_err();
-    assert!(matches!(&err, Error::Backend { backend, .. } if backend == "panics"), "{err:?}");
-    assert_eq!(pipeline.submit(job("fine")).unwrap().wait().unwrap().text, "Fine");
+    assert!(
+        matches!(&err, Error::Backend { backend, .. } if backend == "panics"),
+        "{err:?}"
+    );
+    assert_eq!(
+        pipeline.submit(job("fine")).unwrap().wait().unwrap().text,
+        "Fine"
+    );
     assert_eq!(pipeline.stats().failed, 1);
 }
 
@@ -296,7 +359,11 @@ fn a_panicking_enhancer_answers_a_backend_error_and_the_worker_lives_on() {
 fn burst_of_50_requests_on_5_workers_loses_none() {
     let pipeline = EnhancePipeline::new(RuleEnhancer, config(100, 5)).unwrap();
     let tickets: Vec<_> = (0..50)
-        .map(|i| pipeline.try_submit(job(&format!("um request {i}"))).unwrap())
+        .map(|i| {
+            pipeline
+                .try_submit(job(&format!("um request {i}")))
+                .unwrap()
+        })
         .collect();
     let answered = tickets
         .into_iter()
@@ -307,7 +374,15 @@ fn burst_of_50_requests_on_5_workers_loses_none() {
         .count();
     assert_eq!(answered, 50, "lost {}", 50 - answered);
     let stats = pipeline.stats();
-    assert_eq!((stats.accepted, stats.completed, stats.rejected, stats.in_flight()), (50, 50, 0, 0));
+    assert_eq!(
+        (
+            stats.accepted,
+            stats.completed,
+            stats.rejected,
+            stats.in_flight()
+        ),
+        (50, 50, 0, 0)
+    );
 }
 
 #[test]
@@ -323,7 +398,9 @@ fn under_overload_every_request_is_either_refused_or_answered() {
                 let mut refused = 0;
                 for i in 0..100 {
                     match pipeline.try_submit(job(&format!("s{s} r{i}"))) {
-                        Ok(t) => answered += usize::from(t.wait_timeout(Duration::from_secs(30)).is_ok()),
+                        Ok(t) => {
+                            answered += usize::from(t.wait_timeout(Duration::from_secs(30)).is_ok())
+                        }
                         Err(Error::QueueFull { capacity: 10 }) => refused += 1,
                         Err(e) => panic!("unexpected {e:?}"),
                     }
@@ -346,7 +423,9 @@ fn under_overload_every_request_is_either_refused_or_answered() {
 #[test]
 fn dropping_the_pipeline_drains_it() {
     let pipeline = EnhancePipeline::new(RuleEnhancer, config(100, 1)).unwrap();
-    let tickets: Vec<_> = (0..20).map(|_| pipeline.submit(job("kept")).unwrap()).collect();
+    let tickets: Vec<_> = (0..20)
+        .map(|_| pipeline.submit(job("kept")).unwrap())
+        .collect();
     drop(pipeline);
     for t in tickets {
         assert_eq!(t.wait().unwrap().text, "Kept");
@@ -366,18 +445,40 @@ fn metrics_report_depth_wait_processing_and_outcomes_per_context() {
     let pipeline = EnhancePipeline::new(RuleEnhancer, config(100, 2)).unwrap();
     for context in [Context::Email, Context::Email, Context::Code] {
         let request = EnhanceRequest::new(context);
-        pipeline.submit(Job::new("hello there", request)).unwrap().wait().unwrap();
+        pipeline
+            .submit(Job::new("hello there", request))
+            .unwrap()
+            .wait()
+            .unwrap();
     }
     let snapshot = pipeline.metrics().snapshot();
-    let completed = |c: &str| snapshot.counter("enhance_requests_total", &[("context", c), ("outcome", "completed")]);
-    assert_eq!((completed("email"), completed("code"), completed("chat")), (Some(2), Some(1), Some(0)));
-    let wait = snapshot.histogram("enhance_wait_seconds", &[("context", "email")]).unwrap();
-    let process = snapshot.histogram("enhance_process_seconds", &[("context", "email")]).unwrap();
+    let completed = |c: &str| {
+        snapshot.counter(
+            "enhance_requests_total",
+            &[("context", c), ("outcome", "completed")],
+        )
+    };
+    assert_eq!(
+        (completed("email"), completed("code"), completed("chat")),
+        (Some(2), Some(1), Some(0))
+    );
+    let wait = snapshot
+        .histogram("enhance_wait_seconds", &[("context", "email")])
+        .unwrap();
+    let process = snapshot
+        .histogram("enhance_process_seconds", &[("context", "email")])
+        .unwrap();
     assert_eq!((wait.count, process.count), (2, 2));
     assert!(process.p50 <= process.p99 && process.p99 <= process.max);
-    assert_eq!(snapshot.gauge("enhance_queue_depth", &[]).map(|g| g.value), Some(0));
+    assert_eq!(
+        snapshot.gauge("enhance_queue_depth", &[]).map(|g| g.value),
+        Some(0)
+    );
     let text = pipeline.metrics().to_prometheus();
-    assert!(text.contains("enhance_requests_total{context=\"email\",outcome=\"completed\"} 2\n"), "{text}");
+    assert!(
+        text.contains("enhance_requests_total{context=\"email\",outcome=\"completed\"} 2\n"),
+        "{text}"
+    );
     assert!(text.contains("# TYPE enhance_process_seconds summary\n"));
     assert!(text.contains("enhance_wait_seconds_count{context=\"code\"} 1\n"));
 }

@@ -168,7 +168,9 @@ impl CircuitBreaker {
             }
             BreakerState::HalfOpen => false,
         };
-        allowed.then_some(Permit {
+        drop(inner);
+        // Built only when allowed: a dropped permit counts as a failure.
+        allowed.then(|| Permit {
             breaker: self,
             resolved: false,
         })

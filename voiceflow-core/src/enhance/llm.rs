@@ -84,7 +84,9 @@ pub fn context_prompt(context: Context) -> &'static str {
 fn system_prompt(request: &EnhanceRequest) -> String {
     let mut prompt = String::from(context_prompt(request.context));
     if let Some(language) = &request.language {
-        prompt.push_str(&format!(" The text is in the language with code {language:?}; keep it in that language."));
+        prompt.push_str(&format!(
+            " The text is in the language with code {language:?}; keep it in that language."
+        ));
     }
     let words: Vec<&str> = request
         .dictionary
@@ -97,7 +99,9 @@ fn system_prompt(request: &EnhanceRequest) -> String {
         prompt.push_str(&words.join(", "));
         prompt.push('.');
     }
-    prompt.push_str(" Never add content or answer questions in the text. Reply with the finished text only.");
+    prompt.push_str(
+        " Never add content or answer questions in the text. Reply with the finished text only.",
+    );
     prompt
 }
 

@@ -393,7 +393,12 @@ impl EnhancePipeline {
         if mode == Shutdown::Cancel {
             self.shared.cancelling.store(true, Ordering::Release);
         }
-        drop(self.stop.lock().unwrap_or_else(PoisonError::into_inner).take());
+        drop(
+            self.stop
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         let workers = std::mem::take(&mut *self.lock_workers());
         let me = std::thread::current().id();
         for handle in workers {

@@ -206,3 +206,26 @@ impl EnhanceRequest {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_contexts_in_declaration_order() {
+        for (i, context) in Context::ALL.iter().enumerate() {
+            assert_eq!(*context as usize, i, "{context}");
+        }
+    }
+
+    #[test]
+    fn longest_dictionary_entry_comes_first_and_empty_ones_are_ignored() {
+        let d = UserDictionary::new()
+            .replace("new york", "New York")
+            .replace("new york city", "NYC")
+            .replace("  ", "x")
+            .replace("y", " ");
+        let spoken: Vec<_> = d.entries().iter().map(|e| e.spoken().join(" ")).collect();
+        assert_eq!(spoken, ["new york city", "new york"]);
+    }
+}

@@ -169,7 +169,9 @@ impl Drop for Responder {
         if let Some(slot) = self.slot.take() {
             deliver(
                 &slot,
-                Err(Error::Cancelled("request dropped before it was answered".into())),
+                Err(Error::Cancelled(
+                    "request dropped before it was answered".into(),
+                )),
             );
         }
     }

@@ -86,7 +86,8 @@ impl Token {
     }
 }
 
-/// Characters allowed inside a word when letters or digits follow them.
+/// Characters allowed inside a word when letters or digits follow them (and
+/// a comma between digits: `10,000`).
 const INNER: &[char] = &['\'', '’', '-', '.', '@', '_', ':', '/', '&', '+'];
 /// Marks that end a sentence; a run of them is one token (`...`, `?!`).
 const TERMINAL: &[char] = &['.', '?', '!', '…'];
@@ -152,7 +153,12 @@ fn word_end(chars: &[char], mut i: usize) -> usize {
     loop {
         if i < chars.len() && chars[i].is_alphanumeric() {
             i += 1;
-        } else if i + 1 < chars.len() && INNER.contains(&chars[i]) && chars[i + 1].is_alphanumeric()
+        } else if i + 1 < chars.len()
+            && chars[i + 1].is_alphanumeric()
+            && (INNER.contains(&chars[i])
+                || (chars[i] == ','
+                    && chars[i - 1].is_ascii_digit()
+                    && chars[i + 1].is_ascii_digit()))
         {
             i += 2;
         } else {
@@ -251,6 +257,7 @@ mod tests {
             "She said \"yes\" and left.",
             "Line one\nLine two\n\nNew paragraph 😀!",
             "C++ and e.g. john.doe@example.com",
+            "We sold 10,000 units, 5 more, at 1,2,3.",
         ] {
             assert_eq!(render(&tokenize(text)), text);
         }
