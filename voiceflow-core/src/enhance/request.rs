@@ -160,9 +160,10 @@ pub struct EnhanceRequest {
     /// The destination.
     pub context: Context,
     /// Language code of the text (`"en"`); `None` means English. The rule
-    /// enhancer's word rules (fillers, numbers, spoken commands) are English;
-    /// for other languages it applies only the dictionary, repetition,
-    /// spacing and capitalisation rules.
+    /// enhancer's word rules (fillers, repetitions, corrections, numbers,
+    /// spoken commands, greetings and headings) are English; for other
+    /// languages it applies only the dictionary, punctuation tidying and
+    /// spacing, full stops and sentence capitalisation.
     pub language: Option<String>,
     /// The user's dictionary, shared between requests.
     pub dictionary: Arc<UserDictionary>,

@@ -192,15 +192,26 @@ pub(crate) fn close_sentence(tokens: &mut Vec<Token>) -> Option<(Vec<Token>, Vec
     }
 }
 
-/// Case-insensitive equality (full Unicode lowercase, ASCII fast path).
+/// Case-insensitive equality (full Unicode lowercase, ASCII fast paths: the
+/// rules compare every word with many phrases, and most differ at once).
 pub(crate) fn eq_ci(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.chars()
-            .flat_map(char::to_lowercase)
-            .eq(b.chars().flat_map(char::to_lowercase))
+    let (Some(&x), Some(&y)) = (a.as_bytes().first(), b.as_bytes().first()) else {
+        return a.is_empty() && b.is_empty();
+    };
+    // Two ASCII first letters decide a mismatch: nothing else lowercases to ASCII
+    // that an ASCII letter does.
+    if x.is_ascii() && y.is_ascii() && !x.eq_ignore_ascii_case(&y) {
+        return false;
     }
+    if a.len() == b.len() && a.eq_ignore_ascii_case(b) {
+        return true;
+    }
+    if a.is_ascii() && b.is_ascii() {
+        return false;
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// Whether `token` is the word `word` (any case) and not protected.
@@ -266,6 +277,12 @@ mod tests {
     fn unicode_case_folding() {
         assert!(eq_ci("ÉCOLE", "école"));
         assert!(!eq_ci("ecole", "école"));
+        assert!(
+            eq_ci("\u{212a}elvin", "kelvin"),
+            "the Kelvin sign lowercases to k"
+        );
+        assert!(eq_ci("", "") && !eq_ci("", "a") && !eq_ci("a", ""));
+        assert!(eq_ci("Period", "period") && !eq_ci("periods", "period"));
         assert_eq!(capitalize("éa"), "Éa");
     }
 

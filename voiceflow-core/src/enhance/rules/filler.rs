@@ -107,16 +107,21 @@ impl Rule for Repetitions {
                 p.replace_next(1, vec![fixed], EditKind::Repetition);
             } else if is_fragment_stutter(rest) {
                 p.drop_next(2, EditKind::Repetition);
-            } else if !is_repeatable(&head.text) {
+            } else {
                 let len = p.out.len();
                 let same = |i: usize| is_word(p.out.get(i), &head.text);
-                if len >= 1 && same(len - 1) {
-                    p.drop_next(1, EditKind::Repetition);
-                } else if len >= 2
+                let repeated = len >= 1 && same(len - 1);
+                let repeated_after_comma = !repeated
+                    && len >= 2
                     && p.out[len - 1].is_comma()
                     && !p.out[len - 1].dictated
-                    && same(len - 2)
-                {
+                    && same(len - 2);
+                if !(repeated || repeated_after_comma) || is_repeatable(&head.text) {
+                    return;
+                }
+                if repeated {
+                    p.drop_next(1, EditKind::Repetition);
+                } else {
                     let mut gone = p.take_back(len - 1);
                     gone.extend(p.take(1));
                     p.record(EditKind::Repetition, &gone, &[]);
@@ -148,12 +153,14 @@ fn is_fragment_stutter(rest: &[Token]) -> bool {
     let [fragment, dash, next, ..] = rest else {
         return false;
     };
-    let f = fragment.text.to_lowercase();
     dash.kind == Kind::Symbol
         && dash.text == "-"
         && dash.joined
         && !next.joined
         && next.kind == Kind::Word
         && next.text.len() > fragment.text.len()
-        && next.text.to_lowercase().starts_with(&f)
+        && next
+            .text
+            .to_lowercase()
+            .starts_with(&fragment.text.to_lowercase())
 }
