@@ -357,7 +357,8 @@ fn a_panicking_enhancer_answers_a_backend_error_and_the_worker_lives_on() {
 
 #[test]
 fn burst_of_50_requests_on_5_workers_loses_none() {
-    let pipeline = EnhancePipeline::new(RuleEnhancer, config(100, 5)).unwrap();
+    // All 5 workers are busy when the burst arrives, so all 50 wait in the queue.
+    let (gate, pipeline, held) = gated(100, 5);
     let tickets: Vec<_> = (0..50)
         .map(|i| {
             pipeline
@@ -365,14 +366,18 @@ fn burst_of_50_requests_on_5_workers_loses_none() {
                 .unwrap()
         })
         .collect();
+    assert_eq!(pipeline.stats().peak_depth, 50);
+    gate.open();
     let answered = tickets
         .into_iter()
         .enumerate()
-        .filter(|(i, t)| t.id() == *i as u64)
         .map(|(i, t)| (i, t.wait().unwrap().text))
         .filter(|(i, text)| *text == format!("Request {i}"))
         .count();
     assert_eq!(answered, 50, "lost {}", 50 - answered);
+    for t in held {
+        t.wait().unwrap();
+    }
     let stats = pipeline.stats();
     assert_eq!(
         (
@@ -381,7 +386,7 @@ fn burst_of_50_requests_on_5_workers_loses_none() {
             stats.rejected,
             stats.in_flight()
         ),
-        (50, 50, 0, 0)
+        (55, 55, 0, 0)
     );
 }
 

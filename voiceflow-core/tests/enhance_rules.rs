@@ -160,6 +160,12 @@ const CASES: &[(Context, &str, &str)] = &[
     (General, "dinner at 7 pm", "Dinner at 7 PM."),
     (
         General,
+        "I'll be there at 5 p.m. See you then.",
+        "I'll be there at 5 PM. See you then.",
+    ),
+    (General, "at 5 p.m. tomorrow", "At 5 PM tomorrow."),
+    (
+        General,
         "it starts at five o'clock",
         "It starts at 5 o'clock.",
     ),
@@ -268,6 +274,11 @@ const CASES: &[(Context, &str, &str)] = &[
         "## Next steps\n\nWe will hire.",
     ),
     (Document, "the heading is wrong", "The heading is wrong."),
+    (
+        Document,
+        "Heading. Background. New paragraph. The project started in 2019.",
+        "# Background\n\nThe project started in 2019.",
+    ),
     (
         Document,
         "first point new paragraph second point",

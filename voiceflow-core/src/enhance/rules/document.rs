@@ -27,16 +27,22 @@ impl Rule for Headings {
                 return;
             };
             let line_start = p.out.last().is_none_or(Token::is_break);
-            if !line_start || rest.get(1).is_none_or(|t| t.kind != Kind::Word) {
+            // A mark the transcriber put after the command ("Heading. Results.").
+            let mark = usize::from(
+                rest.get(1)
+                    .is_some_and(|t| !t.dictated && (t.is_terminal() || t.is_soft())),
+            );
+            let first = 1 + mark;
+            if !line_start || rest.get(first).is_none_or(|t| t.kind != Kind::Word) {
                 return;
             }
-            let words = rest[1..]
+            let words = rest[first..]
                 .iter()
                 .take_while(|t| !(t.is_terminal() || t.is_break()))
                 .count();
-            let mut before = p.take(1 + words);
+            let mut before = p.take(first + words);
             let mut after = vec![Token::new(Kind::Symbol, "#".repeat(level))];
-            after.extend(before[1..].iter().cloned());
+            after.extend(before[first..].iter().cloned());
             while p
                 .rest()
                 .first()

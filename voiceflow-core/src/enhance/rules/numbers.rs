@@ -392,7 +392,13 @@ fn read_time(tokens: &[Token], after_preposition: bool) -> Option<(usize, Vec<To
     let mut out = vec![Token::word(clock)];
     if let Some(mark) = am_pm {
         out.push(Token::word(mark));
+        // "p.m." carries the sentence's full stop when a sentence follows.
+        let dotted = tokens[used].text.ends_with('.');
         used += 1;
+        let next = tokens.get(used);
+        if dotted && next.is_none_or(|t| t.is_break() || t.text.starts_with(char::is_uppercase)) {
+            out.push(Token::new(Kind::Punct, "."));
+        }
     }
     Some((used, out))
 }
