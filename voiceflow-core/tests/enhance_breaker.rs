@@ -61,6 +61,14 @@ fn setup() -> (Arc<Flaky>, Arc<ManualClock>, FallbackEnhancer<Arc<Flaky>>) {
     )
 }
 
+/// Fails three calls in a row: the breaker (threshold 3) is then open.
+fn open_it(flaky: &Flaky, e: &FallbackEnhancer<Arc<Flaky>>) {
+    flaky.failing.store(true, Ordering::SeqCst);
+    for _ in 0..3 {
+        call(e);
+    }
+}
+
 fn call(e: &FallbackEnhancer<Arc<Flaky>>) -> Enhanced {
     e.enhance("um hello comma world", &EnhanceRequest::new(Context::Chat))
         .unwrap()
@@ -137,10 +145,7 @@ fn a_success_resets_the_count() {
 #[test]
 fn after_the_cool_down_one_trial_closes_the_breaker_on_success() {
     let (flaky, clock, e) = setup();
-    flaky.failing.store(true, Ordering::SeqCst);
-    for _ in 0..3 {
-        call(&e);
-    }
+    open_it(&flaky, &e);
     clock.advance(COOL_DOWN - Duration::from_millis(1));
     assert_eq!(e.breaker().state(), BreakerState::Open);
     clock.advance(Duration::from_millis(1));
@@ -156,10 +161,7 @@ fn after_the_cool_down_one_trial_closes_the_breaker_on_success() {
 #[test]
 fn a_failed_trial_opens_the_breaker_for_another_cool_down() {
     let (flaky, clock, e) = setup();
-    flaky.failing.store(true, Ordering::SeqCst);
-    for _ in 0..3 {
-        call(&e);
-    }
+    open_it(&flaky, &e);
     clock.advance(COOL_DOWN);
     assert!(matches!(
         call(&e).fallback.unwrap().reason,
