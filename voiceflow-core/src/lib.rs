@@ -17,5 +17,8 @@ pub mod model;
 pub mod store;
 pub mod transcript;
 
+pub use config::{EngineConfig, Task, TranscribeOptions};
+pub use engine::Engine;
 pub use error::{Error, Result};
-pub use transcript::{Segment, Timings, Transcript};
+pub use model::ModelInfo;
+pub use transcript::{Progress, Segment, Timings, Transcript};

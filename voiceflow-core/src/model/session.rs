@@ -1,0 +1,158 @@
+//! ONNX Runtime sessions: building them (threads, execution provider) and
+//! running the encoder.
+
+use std::path::Path;
+
+use ort::environment::Environment;
+use ort::session::builder::SessionBuilder;
+use ort::session::Session;
+use ort::value::{DynValue, Tensor};
+
+use crate::{Error, Result};
+
+/// Turns an ONNX Runtime error into the crate's error.
+pub(crate) fn inference(e: impl std::fmt::Display) -> Error {
+    Error::Inference(e.to_string())
+}
+
+/// Loads one graph with `threads` intra-op threads on the CPU (or CUDA when
+/// built with the `cuda` feature and a GPU is usable).
+pub(crate) fn load_session(env: &Environment, path: &Path, threads: usize) -> Result<Session> {
+    let builder = Session::builder(env)
+        .map_err(inference)?
+        .with_intra_threads(threads.max(1))
+        .map_err(inference)?;
+    with_execution_provider(builder)
+        .commit_from_file(path)
+        .map_err(|e| Error::ModelMalformed {
+            path: path.to_path_buf(),
+            reason: format!("ONNX Runtime cannot load the graph: {e}"),
+        })
+}
+
+#[cfg(not(feature = "cuda"))]
+fn with_execution_provider(builder: SessionBuilder) -> SessionBuilder {
+    builder
+}
+
+/// Registers the CUDA execution provider when the library has it and a GPU
+/// takes it; otherwise keeps the CPU and says why, once per process.
+#[cfg(feature = "cuda")]
+fn with_execution_provider(builder: SessionBuilder) -> SessionBuilder {
+    use ort::ep::{ExecutionProvider, CUDA};
+    static LOGGED: std::sync::Once = std::sync::Once::new();
+    let log = |message: String| LOGGED.call_once(|| eprintln!("voiceflow: {message}"));
+    match CUDA::is_available() {
+        Ok(true) => {
+            match builder.with_execution_providers([CUDA::default().build().error_on_failure()]) {
+                Ok(builder) => {
+                    log("using the CUDA execution provider".into());
+                    builder
+                }
+                Err(e) => {
+                    log(format!(
+                        "CUDA execution provider failed to start ({e}); using the CPU"
+                    ));
+                    e.recover()
+                }
+            }
+        }
+        Ok(false) => {
+            log("this ONNX Runtime library has no CUDA execution provider; using the CPU".into());
+            builder
+        }
+        Err(e) => {
+            log(format!(
+                "cannot query the CUDA execution provider ({e}); using the CPU"
+            ));
+            builder
+        }
+    }
+}
+
+/// Looks up a graph input or output by name, or takes the only one.
+fn single_name<'a>(names: &[&'a str], wanted: &str) -> Option<&'a str> {
+    names
+        .iter()
+        .copied()
+        .find(|n| *n == wanted)
+        .or_else(|| (names.len() == 1).then(|| names[0]))
+}
+
+/// The encoder graph: `input_features` [1, n_mels, 3000] → `last_hidden_state` [1, 1500, d].
+pub(crate) struct EncoderSession {
+    session: Session,
+    input: String,
+    n_mels: usize,
+    n_frames: usize,
+}
+
+impl EncoderSession {
+    /// Wraps a loaded encoder graph and checks its inputs and outputs.
+    pub(crate) fn new(
+        session: Session,
+        path: &Path,
+        n_mels: usize,
+        n_frames: usize,
+    ) -> Result<Self> {
+        let malformed = |reason: String| Error::ModelMalformed {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let inputs: Vec<&str> = session.inputs().iter().map(|o| o.name()).collect();
+        let input = single_name(&inputs, "input_features")
+            .ok_or_else(|| {
+                malformed(format!(
+                    "expected one input `input_features`, found {inputs:?}"
+                ))
+            })?
+            .to_string();
+        let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
+        if single_name(&outputs, "last_hidden_state").is_none() {
+            return Err(malformed(format!(
+                "expected an output `last_hidden_state`, found {outputs:?}"
+            )));
+        }
+        let shape = session.inputs()[0]
+            .dtype()
+            .tensor_shape()
+            .map(|s| s.to_vec());
+        if let Some(shape) = shape {
+            if shape.len() != 3 || (shape[1] > 0 && shape[1] as usize != n_mels) {
+                return Err(malformed(format!(
+                    "input {input} has shape {shape:?}; expected [batch, {n_mels}, {n_frames}]"
+                )));
+            }
+        }
+        Ok(EncoderSession {
+            session,
+            input,
+            n_mels,
+            n_frames,
+        })
+    }
+
+    /// Encodes one window of `n_mels × 3000` log-mel values.
+    pub(crate) fn encode(&mut self, window: Vec<f32>) -> Result<DynValue> {
+        if window.len() != self.n_mels * self.n_frames {
+            return Err(Error::Inference(format!(
+                "mel window has {} values; the encoder takes {} × {}",
+                window.len(),
+                self.n_mels,
+                self.n_frames
+            )));
+        }
+        let features =
+            Tensor::from_array(([1, self.n_mels, self.n_frames], window)).map_err(inference)?;
+        let outputs = self
+            .session
+            .run(ort::inputs![self.input.as_str() => features])
+            .map_err(inference)?;
+        let hidden = outputs
+            .into_iter()
+            .find(|(name, _)| *name == "last_hidden_state")
+            .or_else(|| None)
+            .map(|(_, v)| v);
+        hidden.ok_or_else(|| Error::Inference("the encoder returned no last_hidden_state".into()))
+    }
+}
