@@ -25,14 +25,16 @@ pub const ORT_DYLIB_PATH: &str = "ORT_DYLIB_PATH";
 /// Environment variable naming a folder that holds the library.
 pub const VOICEFLOW_RUNTIME_DIR: &str = "VOICEFLOW_RUNTIME_DIR";
 
-static ENVIRONMENT: OnceLock<Environment> = OnceLock::new();
+/// The environment and the library it was loaded from.
+static ENVIRONMENT: OnceLock<(Environment, PathBuf)> = OnceLock::new();
 static INIT: Mutex<()> = Mutex::new(());
 
 /// Returns the process-wide environment, loading ONNX Runtime on first use.
 ///
 /// `configured` (from [`crate::config::EngineConfig::runtime_library`]) is
-/// authoritative: when given, it must exist, even if a library was loaded
-/// before. Without it the library is looked for, in order, at
+/// authoritative: when given, it must exist, and it must be the library
+/// already loaded if one was (a process holds one ONNX Runtime). Without it
+/// the library is looked for, in order, at
 /// `ORT_DYLIB_PATH`, in `VOICEFLOW_RUNTIME_DIR`, in `runtime/` of the current
 /// folder and its ancestors, and in `runtime/` of the executable's ancestors.
 pub(crate) fn environment(configured: Option<&Path>) -> Result<&'static Environment> {
@@ -44,12 +46,18 @@ pub(crate) fn environment(configured: Option<&Path>) -> Result<&'static Environm
             });
         }
     }
-    if let Some(env) = ENVIRONMENT.get() {
-        return Ok(env);
-    }
     let _guard = INIT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(env) = ENVIRONMENT.get() {
-        return Ok(env);
+    if let Some((env, loaded)) = ENVIRONMENT.get() {
+        return match configured {
+            Some(path) if !same_file(path, loaded) => Err(Error::RuntimeNotFound {
+                searched: vec![path.to_path_buf()],
+                reason: format!(
+                    "this process already runs ONNX Runtime from {}; a process can load only one",
+                    loaded.display()
+                ),
+            }),
+            _ => Ok(env),
+        };
     }
     let searched = candidates(configured);
     let Some(library) = searched.iter().find(|p| p.is_file()).cloned() else {
@@ -70,7 +78,15 @@ pub(crate) fn environment(configured: Option<&Path>) -> Result<&'static Environm
         .with_telemetry(false)
         .build()
         .map_err(|e| not_loadable(format!("{}: {e}", library.display())))?;
-    Ok(ENVIRONMENT.get_or_init(|| env))
+    Ok(&ENVIRONMENT.get_or_init(|| (env, library)).0)
+}
+
+/// Whether two paths name the same file (after following links).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// Every place the library may be, in the order they are tried.
