@@ -455,6 +455,75 @@ mod tests {
         eprintln!("{}", engine.model.tokenizer.decode_with_timestamps(&timed));
     }
 
+    /// tiny.en from `VOICEFLOW_MODEL_DIR` or the project's `models/`, when installed.
+    fn installed_tiny_en() -> Option<Engine> {
+        let dir = std::env::var_os("VOICEFLOW_MODEL_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/whisper-tiny.en")
+            });
+        if !dir.is_dir() {
+            eprintln!("SKIPPED: no tiny.en model at {}", dir.display());
+            return None;
+        }
+        Some(Engine::new(EngineConfig::new(dir)).unwrap())
+    }
+
+    /// A window's later prompts (fallback, language detection first) go
+    /// through the cache branch with an empty self-attention cache; they must
+    /// give the logits of the window's first call.
+    #[test]
+    fn prefill_through_the_cache_branch_matches_the_first_call() {
+        use crate::decode::TokenDecoder;
+        use crate::model::kv_cache::{KvDecoder, WindowState};
+
+        let Some(engine) = installed_tiny_en() else {
+            return;
+        };
+        let wav = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/speech/report.wav");
+        let samples = audio::read_wav(wav).unwrap().samples;
+        let mel = engine.mel.compute(&samples, MEL_PADDING_SAMPLES);
+        let mut lease = engine.pool.acquire().unwrap();
+        let instance = lease.instance.as_mut().unwrap();
+        let mut window = WindowState::new(
+            instance
+                .encoder
+                .encode(mel.window(0, mel.n_frames - 1))
+                .unwrap(),
+        );
+        let vocab = engine.model.config.vocab_size;
+        let mut decoder = KvDecoder::new(&mut instance.decoder, &mut window, vocab);
+        let prompt = [50257, 50363, 4222, 3758];
+        let run = |decoder: &mut KvDecoder<'_>| {
+            let (mut first, mut next) = (Vec::new(), Vec::new());
+            decoder.prefill(&prompt, &[0, 3], &mut first).unwrap();
+            decoder.step(&[262, 262], &[0, 0], &mut next).unwrap();
+            (first, next)
+        };
+        let (first_call, first_step) = run(&mut decoder);
+        let (cached_call, cached_step) = run(&mut decoder);
+        let max_diff = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max)
+        };
+        assert_eq!(first_call.len(), 2 * vocab);
+        assert!(max_diff(&first_call, &cached_call) < 1e-3);
+        assert_eq!(first_step.len(), 2 * vocab);
+        assert!(max_diff(&first_step, &cached_step) < 1e-3);
+        assert!(
+            max_diff(&first_step[..vocab], &first_step[vocab..]) < 1e-5,
+            "tiled rows agree"
+        );
+        let argmax = |row: &[f32]| crate::decode::filters::argmax(row);
+        assert_eq!(
+            argmax(&first_call[vocab..]),
+            262,
+            "'Please send' is followed by 'the'"
+        );
+    }
+
     #[test]
     fn zero_threads_or_instances_are_invalid() {
         let mut config = EngineConfig::new("models/whisper-tiny.en");
