@@ -115,18 +115,10 @@ pub(crate) fn beam_search(
 
 #[cfg(test)]
 mod tests {
-    use super::super::script::Scripted;
+    use super::super::script::{no_filters, Scripted};
     use super::*;
 
     const EOT: u32 = 0;
-
-    fn no_filters() -> LogitFilters {
-        LogitFilters {
-            begin_suppress: vec![],
-            suppress: vec![],
-            timestamps: None,
-        }
-    }
 
     fn run<F: Fn(&[u32]) -> Vec<f32>>(next: F, beam: usize, patience: f32) -> Vec<Candidate> {
         let mut d = Scripted::new(5, next);

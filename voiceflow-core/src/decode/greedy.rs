@@ -107,7 +107,7 @@ pub(crate) fn decode_sequences(
 mod tests {
     use rand::SeedableRng;
 
-    use super::super::script::Scripted;
+    use super::super::script::{no_filters, Scripted};
     use super::*;
 
     const EOT: u32 = 0;
@@ -115,14 +115,6 @@ mod tests {
         sample_len: 224,
         n_ctx: 448,
     };
-
-    fn no_filters() -> LogitFilters {
-        LogitFilters {
-            begin_suppress: vec![],
-            suppress: vec![],
-            timestamps: None,
-        }
-    }
 
     /// Prefers token `len(sequence)` until 4 tokens, then the end.
     fn counting(seq: &[u32]) -> Vec<f32> {

@@ -70,7 +70,17 @@ impl Limits {
 pub(crate) mod script {
     //! A [`TokenDecoder`] whose logits come from a function of the sequence so far.
 
+    use super::filters::LogitFilters;
     use super::*;
+
+    /// Filters that change nothing.
+    pub(crate) fn no_filters() -> LogitFilters {
+        LogitFilters {
+            begin_suppress: vec![],
+            suppress: vec![],
+            timestamps: None,
+        }
+    }
 
     /// Calls `next(sequence)` for the logits that follow `sequence`.
     pub(crate) struct Scripted<F: Fn(&[u32]) -> Vec<f32>> {

@@ -79,39 +79,35 @@ impl DecoderIo {
             })
         };
         let with_past = role != Role::First;
+        let past_inputs = |kind: &str| -> Result<Vec<String>> {
+            if with_past {
+                names("past_key_values", kind)
+                    .into_iter()
+                    .map(&need_input)
+                    .collect()
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let present_outputs = |kind: &str| -> Result<Vec<usize>> {
+            names("present", kind)
+                .into_iter()
+                .map(&need_output)
+                .collect()
+        };
         let io = DecoderIo {
             input_ids: need_input("input_ids".into())?,
             encoder_hidden_states: optional("encoder_hidden_states"),
             use_cache_branch: optional("use_cache_branch"),
             cache_position: optional("cache_position"),
-            past_self: if with_past {
-                names("past_key_values", "decoder")
-                    .into_iter()
-                    .map(need_input)
-                    .collect::<Result<_>>()?
-            } else {
-                Vec::new()
-            },
-            past_cross: if with_past {
-                names("past_key_values", "encoder")
-                    .into_iter()
-                    .map(need_input)
-                    .collect::<Result<_>>()?
-            } else {
-                Vec::new()
-            },
+            past_self: past_inputs("decoder")?,
+            past_cross: past_inputs("encoder")?,
             logits: need_output("logits".into())?,
-            present_self: names("present", "decoder")
-                .into_iter()
-                .map(need_output)
-                .collect::<Result<_>>()?,
+            present_self: present_outputs("decoder")?,
             present_cross: if role == Role::WithPast {
                 Vec::new()
             } else {
-                names("present", "encoder")
-                    .into_iter()
-                    .map(need_output)
-                    .collect::<Result<_>>()?
+                present_outputs("encoder")?
             },
         };
         if role != Role::WithPast && io.encoder_hidden_states.is_none() {

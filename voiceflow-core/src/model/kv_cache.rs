@@ -71,7 +71,10 @@ fn gather(value: &DynValue, sources: &[usize]) -> Result<DynValue> {
         out.extend_from_slice(src);
     }
     let mut dims: Vec<i64> = shape.to_vec();
-    dims[0] = sources.len() as i64;
+    match dims.first_mut() {
+        Some(batch) => *batch = sources.len() as i64,
+        None => return Err(Error::Inference("a cache tensor has no batch axis".into())),
+    }
     Tensor::from_array((dims, out))
         .map(|t| t.into_dyn())
         .map_err(inference)

@@ -83,6 +83,8 @@ fn single_name<'a>(names: &[&'a str], wanted: &str) -> Option<&'a str> {
 pub(crate) struct EncoderSession {
     session: Session,
     input: String,
+    /// Position of `last_hidden_state` among the outputs.
+    output: usize,
     n_mels: usize,
     n_frames: usize,
 }
@@ -108,11 +110,13 @@ impl EncoderSession {
             })?
             .to_string();
         let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
-        if single_name(&outputs, "last_hidden_state").is_none() {
-            return Err(malformed(format!(
-                "expected an output `last_hidden_state`, found {outputs:?}"
-            )));
-        }
+        let output = single_name(&outputs, "last_hidden_state")
+            .and_then(|name| outputs.iter().position(|o| *o == name))
+            .ok_or_else(|| {
+                malformed(format!(
+                    "expected an output `last_hidden_state`, found {outputs:?}"
+                ))
+            })?;
         let shape = session.inputs()[0]
             .dtype()
             .tensor_shape()
@@ -127,6 +131,7 @@ impl EncoderSession {
         Ok(EncoderSession {
             session,
             input,
+            output,
             n_mels,
             n_frames,
         })
@@ -148,11 +153,10 @@ impl EncoderSession {
             .session
             .run(ort::inputs![self.input.as_str() => features])
             .map_err(inference)?;
-        let hidden = outputs
+        outputs
             .into_iter()
-            .find(|(name, _)| *name == "last_hidden_state")
-            .or_else(|| None)
-            .map(|(_, v)| v);
-        hidden.ok_or_else(|| Error::Inference("the encoder returned no last_hidden_state".into()))
+            .nth(self.output)
+            .map(|(_, hidden)| hidden)
+            .ok_or_else(|| Error::Inference("the encoder returned no last_hidden_state".into()))
     }
 }
