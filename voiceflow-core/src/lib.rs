@@ -30,7 +30,7 @@
 
 pub mod audio;
 pub mod config;
-pub mod decode;
+pub(crate) mod decode;
 pub mod engine;
 pub mod enhance;
 pub mod error;

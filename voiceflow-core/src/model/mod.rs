@@ -1,7 +1,7 @@
 //! A Whisper model on ONNX Runtime: its folder ([`files`]), configuration
 //! ([`model_config`]), tokenizer ([`tokenizer`], [`special_tokens`]), the
 //! process-wide runtime ([`runtime`]) and the sessions that run it
-//! ([`session`], [`decoder`], [`kv_cache`]).
+//! (`session`, `decoder`, `kv_cache`, internal).
 
 pub(crate) mod decoder;
 pub mod files;
