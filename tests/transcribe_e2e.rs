@@ -117,6 +117,22 @@ fn silence_and_noise_give_no_text() {
     assert_eq!(t.text, "", "white noise");
 }
 
+#[test]
+fn audio_shorter_than_a_frame_gives_an_empty_transcript() {
+    for (samples, rate) in [
+        (vec![0.1f32; 1], 16_000),
+        (vec![0.1f32; 100], 16_000),
+        (vec![0.1f32; 7], 8_000),
+    ] {
+        let t = engine()
+            .transcribe(&samples, rate, &TranscribeOptions::default())
+            .unwrap();
+        assert_eq!(t.text, "");
+        assert!(t.segments.is_empty());
+        assert_eq!(t.language, "en");
+    }
+}
+
 /// ~70 s: the five fixtures three times over with pauses between them.
 fn long_clip() -> (Vec<f32>, Vec<String>) {
     let pause = vec![0.0f32; 16_000 * 6 / 5];

@@ -43,7 +43,8 @@ pub struct Transcript {
     pub text: String,
     /// Timed segments in order.
     pub segments: Vec<Segment>,
-    /// Language code (for example `"en"`).
+    /// Language code (for example `"en"`); empty when it was to be detected
+    /// but the audio was too short (under 10 ms) to hold a window.
     pub language: String,
     /// Probability of `language` when it was detected; 1.0 when it was given
     /// or the model is English-only.

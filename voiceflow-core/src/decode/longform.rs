@@ -90,8 +90,17 @@ pub(crate) fn split_window(
 pub(crate) struct LongformOutput {
     /// The segments, in order.
     pub segments: Vec<Segment>,
-    /// Language code and its probability (1 when it was not detected).
+    /// Language code and its probability (1 when it was not detected; `("", 0)`
+    /// when it was to be detected but the audio held no window).
     pub language: (String, f32),
+}
+
+/// A transcription's language and its prompt token.
+struct Language {
+    code: String,
+    probability: f32,
+    /// `None` for English-only models, whose prompt has no language token.
+    token: Option<u32>,
 }
 
 /// The language to transcribe in: known, or to be detected on the first window.
@@ -128,9 +137,17 @@ pub(crate) fn transcribe(
     };
     let content_frames = mel.n_frames.saturating_sub(1);
     let total_s = content_frames as f64 * FRAME_SECONDS;
-    let mut known = match &language {
-        LanguageChoice::EnglishOnly => Some(("en".to_string(), 1.0, None)),
-        LanguageChoice::Given(code, token) => Some((code.clone(), 1.0, Some(*token))),
+    let mut language = match language {
+        LanguageChoice::EnglishOnly => Some(Language {
+            code: "en".into(),
+            probability: 1.0,
+            token: None,
+        }),
+        LanguageChoice::Given(code, token) => Some(Language {
+            code,
+            probability: 1.0,
+            token: Some(token),
+        }),
         LanguageChoice::Detect => None,
     };
     let mut all_tokens = match &options.initial_prompt {
@@ -155,16 +172,17 @@ pub(crate) fn transcribe(
         let mut window = WindowState::new(encoder_out);
         let mut decoder =
             KvDecoder::new(&mut instance.decoder, &mut window, model.config.vocab_size);
-        let (code, probability, language_token) = match known.take() {
-            Some(k) => k,
-            None => {
-                let (code, p) = detect_language(&mut decoder, special, &mut logits)?;
-                let token = special.language_token(&code);
-                (code, p, token)
-            }
-        };
-        known = Some((code, probability, language_token));
-        let sot_sequence = special.sot_sequence(language_token, options.task);
+        if language.is_none() {
+            let (code, probability) = detect_language(&mut decoder, special, &mut logits)?;
+            let token = special.language_token(&code);
+            language = Some(Language {
+                code,
+                probability,
+                token,
+            });
+        }
+        let sot_sequence =
+            special.sot_sequence(language.as_ref().and_then(|l| l.token), options.task);
         let prompt = Prompt::new(
             special,
             &all_tokens[prompt_reset_since..],
@@ -214,11 +232,8 @@ pub(crate) fn transcribe(
             prompt_reset_since = all_tokens.len();
         }
     }
-    let (code, probability, _) = known.unwrap_or_else(|| ("en".to_string(), 1.0, None));
-    Ok(LongformOutput {
-        segments,
-        language: (code, probability),
-    })
+    let language = language.map_or((String::new(), 0.0), |l| (l.code, l.probability));
+    Ok(LongformOutput { segments, language })
 }
 
 #[cfg(test)]
