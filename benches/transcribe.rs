@@ -41,8 +41,8 @@ fn bench_transcribe(c: &mut Criterion) {
     let mut group = c.benchmark_group("tiny.en");
     group
         .sample_size(10)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(15));
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
     // report.wav fits one window: each transcription runs the encoder once on
     // a full 30-s window; only that stage's time is counted here.
     group.bench_function("encoder pass (30-s window)", |b| {
