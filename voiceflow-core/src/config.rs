@@ -11,7 +11,10 @@ pub struct EngineConfig {
     /// optionally `generation_config.json`).
     pub model_dir: PathBuf,
     /// Path of the ONNX Runtime shared library. When `None`, the engine tries
-    /// `ORT_DYLIB_PATH`, then the project's setup folder.
+    /// `ORT_DYLIB_PATH`, `VOICEFLOW_RUNTIME_DIR`, then `runtime/` in the
+    /// current folder and its ancestors and in the executable's ancestors
+    /// (the project's setup folder). One library serves the whole process:
+    /// naming a different one after the first engine is an error.
     pub runtime_library: Option<PathBuf>,
     /// Threads ONNX Runtime may use inside one operator (intra-op).
     pub intra_op_threads: usize,
