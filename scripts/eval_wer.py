@@ -60,8 +60,7 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
     return prev[-1]
 
 
-def run_voiceflow(files, model_dir, threads):
-    exe = ROOT / "target" / "release" / "voiceflow"
+def run_voiceflow(exe, files, model_dir, threads):
     cmd = [str(exe), "transcribe", "--model", str(model_dir), "--threads", str(threads),
            "--format", "json", *map(str, files)]
     t0 = time.perf_counter()
@@ -95,6 +94,8 @@ def main():
     ap.add_argument("--ct2", type=Path, default=ROOT / ".cache" / "ct2" / "tiny.en",
                     help="the same weights in CTranslate2 format, for faster-whisper")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--bin", type=Path, default=ROOT / "target" / "release" / "voiceflow",
+                    help="the voiceflow program to evaluate")
     ap.add_argument("--json", type=Path, help="also write per-file results here")
     args = ap.parse_args()
 
@@ -103,7 +104,7 @@ def main():
     files = [args.audio / r["file"] for r in rows]
     refs = {r["file"]: normalize(r["reference_text"]) for r in rows}
 
-    ours, ours_wall = run_voiceflow(files, args.model, args.threads)
+    ours, ours_wall = run_voiceflow(args.bin, files, args.model, args.threads)
     theirs, theirs_wall = run_faster_whisper(files, args.ct2, args.threads)
 
     totals = {"voiceflow": [0, 0], "faster-whisper": [0, 0]}

@@ -75,6 +75,12 @@ pub struct TranscribeOptions {
     pub logprob_threshold: Option<f32>,
     /// A window counts as silence above this no-speech probability.
     pub no_speech_threshold: Option<f32>,
+    /// A window whose decoding failed the quality thresholds at every
+    /// temperature is dropped as non-speech when its no-speech probability
+    /// exceeds this. openai/faster-whisper keep such text, which is how they
+    /// invent words ("Woohoo!") on background noise; `None` restores their
+    /// behaviour.
+    pub unreliable_no_speech_threshold: Option<f32>,
     /// Prompt the next window with the previous window's text.
     pub condition_on_previous_text: bool,
     /// Text that primes the first window (names, spelling, style).
@@ -97,6 +103,7 @@ impl Default for TranscribeOptions {
             compression_ratio_threshold: Some(2.4),
             logprob_threshold: Some(-1.0),
             no_speech_threshold: Some(0.6),
+            unreliable_no_speech_threshold: Some(0.5),
             condition_on_previous_text: true,
             initial_prompt: None,
             timestamps: true,

@@ -51,16 +51,22 @@ pub(crate) fn needs_fallback(result: &DecodeResult, options: &TranscribeOptions)
     (repetitive || unlikely) && !is_silence(result, options)
 }
 
-/// Whether a decoded window is skipped as silence (openai: no-speech
-/// probability above the threshold, unless the text is likely enough).
+/// Whether a decoded window is skipped as silence: openai's rule (no-speech
+/// probability above the threshold, unless the text is likely enough), or the
+/// accepted result still fails the quality thresholds (every temperature
+/// failed) while the model leans towards no speech.
 pub(crate) fn should_skip(result: &DecodeResult, options: &TranscribeOptions) -> bool {
-    let Some(no_speech_threshold) = options.no_speech_threshold else {
-        return false;
-    };
-    let likely = options
-        .logprob_threshold
-        .is_some_and(|threshold| result.avg_logprob > threshold);
-    result.no_speech_prob > no_speech_threshold && !likely
+    let silent = options.no_speech_threshold.is_some_and(|threshold| {
+        let likely = options
+            .logprob_threshold
+            .is_some_and(|lp| result.avg_logprob > lp);
+        result.no_speech_prob > threshold && !likely
+    });
+    let unreliable = options
+        .unreliable_no_speech_threshold
+        .is_some_and(|threshold| result.no_speech_prob > threshold)
+        && needs_fallback(result, options);
+    silent || unreliable
 }
 
 /// The strategy used at `temperature`: beam search or greedy at 0, `best_of`
@@ -161,6 +167,22 @@ mod tests {
         assert!(should_skip(&result(-1.5, 0.9, 1.0), &o));
         assert!(!should_skip(&result(-0.5, 0.9, 1.0), &o));
         assert!(!should_skip(&result(-1.5, 0.3, 1.0), &o));
+    }
+
+    #[test]
+    fn text_that_failed_every_temperature_is_dropped_when_speech_is_doubtful() {
+        let o = TranscribeOptions::default();
+        // Background noise: the last temperature still fails, no-speech 0.57.
+        assert!(should_skip(&result(-1.01, 0.57, 0.4), &o));
+        // The same doubtful text with a confident speech estimate stays.
+        assert!(!should_skip(&result(-1.01, 0.2, 0.4), &o));
+        // Text that passed the thresholds stays whatever the estimate.
+        assert!(!should_skip(&result(-0.4, 0.57, 1.2), &o));
+        let openai = TranscribeOptions {
+            unreliable_no_speech_threshold: None,
+            ..o
+        };
+        assert!(!should_skip(&result(-1.01, 0.57, 0.4), &openai));
     }
 
     #[test]
