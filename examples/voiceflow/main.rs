@@ -78,7 +78,21 @@ struct TranscribeArgs {
     files: Vec<PathBuf>,
 }
 
+/// Keeps glibc from holding on to the large buffers ONNX Runtime frees while it
+/// loads a model: with its adaptive threshold, freed blocks of a few MB stay in
+/// the heap and the peak resident size grows by tens of MB (tiny.en on a 35 s
+/// file: 301 MB -> 271 MB with this). Other C libraries are left as they are.
+fn limit_heap_retention() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes an allocator setting; it is called before
+    // any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 fn main() -> ExitCode {
+    limit_heap_retention();
     let Command::Transcribe(args) = Cli::parse().command;
     let mut config = EngineConfig::new(resolve_model_dir(&args.model));
     config.runtime_library = args.runtime.clone();
