@@ -1,7 +1,8 @@
 //! The [`Store`] handle: opening, writing, reading and deleting records.
 
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use sled::transaction::{
     ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
@@ -39,6 +40,31 @@ pub struct Store {
     pub(super) postings: sled::Tree,
     pub(super) keyring: Keyring,
     pub(super) config: StoreConfig,
+    /// Declared last so that it drops after sled's handles above.
+    _release: LockRelease,
+}
+
+/// Waits, when the store is dropped, until sled's background I/O has let go
+/// of the folder's lock (at most a second), so that a dropped store can be
+/// opened again at once.
+struct LockRelease {
+    lock_file: PathBuf,
+}
+
+impl Drop for LockRelease {
+    fn drop(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let Ok(file) = File::open(&self.lock_file) else {
+            return;
+        };
+        while let Err(TryLockError::WouldBlock) = file.try_lock() {
+            if Instant::now() >= deadline {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Closing `file` releases the lock just taken.
+    }
 }
 
 /// A record ready to be written: its sealed value and index tokens.
@@ -110,6 +136,9 @@ impl Store {
             db,
             keyring,
             config,
+            _release: LockRelease {
+                lock_file: path.join("db"),
+            },
         };
         if pending_rotation {
             store.converge(&mut |_, _| {})?;

@@ -70,6 +70,25 @@ pub fn sample_number(data: &RecordData) -> usize {
         .expect("sample records carry their number")
 }
 
+/// Runs `change` on sled's raw tree `tree` in the closed store at `path`
+/// (to damage it as a fault on disk would), then waits until sled's
+/// background I/O has released the folder's lock.
+pub fn with_raw_tree(path: &Path, tree: &str, change: impl FnOnce(&sled::Tree)) {
+    {
+        let db = sled::open(path).expect("raw sled opens");
+        change(&db.open_tree(tree).expect("tree opens"));
+        db.flush().expect("raw sled flushes");
+    }
+    let lock_file = std::fs::File::open(path.join("db")).expect("sled's db file opens");
+    for _ in 0..1000 {
+        if lock_file.try_lock().is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    panic!("sled kept {} locked", path.display());
+}
+
 /// Every byte of every file under `dir`, concatenated.
 pub fn all_file_bytes(dir: &Path) -> Vec<u8> {
     let mut bytes = Vec::new();
