@@ -16,7 +16,7 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
 /// a character that is not a hex digit.
 pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
     let digits = text.as_bytes();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

@@ -28,7 +28,7 @@ pub(crate) enum Keyring {
         /// The key-encryption key the store was opened with.
         lock: Lock,
         /// The data key new values are sealed with (the lock's generation).
-        active: DataKey,
+        active: Box<DataKey>,
         /// Other generations still present while a rotation is pending.
         older: Vec<DataKey>,
     },
@@ -49,7 +49,7 @@ impl Keyring {
         }
         Ok(Keyring::Encrypted {
             lock: Lock::create(key, &config.kdf, FIRST_GENERATION)?,
-            active: DataKey::random(FIRST_GENERATION),
+            active: Box::new(DataKey::random(FIRST_GENERATION)),
             older: Vec::new(),
         })
     }
@@ -76,10 +76,13 @@ impl Keyring {
                 let (mut active, older): (Vec<DataKey>, Vec<DataKey>) = keys
                     .into_iter()
                     .partition(|data_key| data_key.generation() == lock.generation());
-                let active = active.pop().ok_or_else(|| Error::StoreFormat {
-                    path: path.to_path_buf(),
-                    reason: "the key slot does not hold its own data key".into(),
-                })?;
+                let active = active
+                    .pop()
+                    .map(Box::new)
+                    .ok_or_else(|| Error::StoreFormat {
+                        path: path.to_path_buf(),
+                        reason: "the key slot does not hold its own data key".into(),
+                    })?;
                 Ok(Unlocked {
                     pending_rotation: slots.len() > 1 || !older.is_empty(),
                     keyring: Keyring::Encrypted {
@@ -97,17 +100,22 @@ impl Keyring {
     pub(crate) fn protection(&self) -> Result<Protection> {
         match self {
             Keyring::Unencrypted { .. } => Ok(Protection::Unencrypted),
-            Keyring::Encrypted {
-                lock,
-                active,
-                older,
-            } => {
-                let keys: Vec<&DataKey> = std::iter::once(active).chain(older).collect();
+            Keyring::Encrypted { lock, .. } => {
+                let keys: Vec<&DataKey> = self.data_keys().collect();
                 Ok(Protection::Aes256Gcm {
                     slots: vec![lock.slot(&keys)?],
                 })
             }
         }
+    }
+
+    /// The data keys held: the active one first.
+    fn data_keys(&self) -> impl Iterator<Item = &DataKey> {
+        let (active, older) = match self {
+            Keyring::Unencrypted { .. } => (None, &[][..]),
+            Keyring::Encrypted { active, older, .. } => (Some(&**active), older.as_slice()),
+        };
+        active.into_iter().chain(older)
     }
 
     /// The key that makes index tokens for new entries.
@@ -145,13 +153,11 @@ impl Keyring {
     pub(crate) fn open(&self, id: &RecordId, value: &[u8]) -> Result<Vec<u8>> {
         match (self, crypto::sealing_of(id, value)?) {
             (Keyring::Unencrypted { .. }, Sealing::Plain) => crypto::open_plain(id, value),
-            (Keyring::Encrypted { active, older, .. }, Sealing::Encrypted(generation)) => {
-                std::iter::once(active)
-                    .chain(older)
-                    .find(|key| key.generation() == generation)
-                    .ok_or_else(|| crypto::integrity_error(id))?
-                    .open(id, value)
-            }
+            (Keyring::Encrypted { .. }, Sealing::Encrypted(generation)) => self
+                .data_keys()
+                .find(|key| key.generation() == generation)
+                .ok_or_else(|| crypto::integrity_error(id))?
+                .open(id, value),
             _ => Err(crypto::integrity_error(id)),
         }
     }

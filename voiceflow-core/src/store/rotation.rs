@@ -83,11 +83,11 @@ impl Store {
             .ok_or_else(|| Error::InvalidArgument("no key generation is left".into()))?;
         let new_lock = Lock::create(&new_key, &self.config.kdf, generation)?;
         let new_active = DataKey::random(generation);
-        let both = [&*active, &new_active];
+        let both = [&**active, &new_active];
         let slots = vec![lock.slot(&both)?, new_lock.slot(&both)?];
         meta::write(&self.db, &Protection::Aes256Gcm { slots })?;
         *lock = new_lock;
-        older.push(std::mem::replace(active, new_active));
+        older.push(*std::mem::replace(active, Box::new(new_active)));
         self.converge(&mut progress)
     }
 

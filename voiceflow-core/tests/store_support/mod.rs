@@ -39,7 +39,7 @@ pub fn sample(n: usize) -> RecordData {
     RecordData {
         context: [Context::General, Context::Email, Context::Chat][n % 3].clone(),
         raw_text: text.clone(),
-        enhanced_text: (n % 2 == 0).then(|| format!("{text}. Thanks!")),
+        enhanced_text: n.is_multiple_of(2).then(|| format!("{text}. Thanks!")),
         segments: vec![Segment {
             start: 0.0,
             end: 2.5,
