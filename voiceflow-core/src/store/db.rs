@@ -2,6 +2,7 @@
 
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use sled::transaction::{
@@ -13,7 +14,7 @@ use sled::Transactional;
 use super::codec::{self, DecodeError};
 use super::config::{FlushPolicy, StoreConfig};
 use super::id::{unix_ms, RecordId};
-use super::index;
+use super::inverted::{InvertedIndex, Merger};
 use super::keyring::Keyring;
 use super::keys::StoreKey;
 use super::meta;
@@ -30,14 +31,12 @@ const DELETE_BATCH: usize = 512;
 /// sled runs inside this process and every call goes straight to its
 /// lock-free trees. A store folder can be open in one process at a time.
 pub struct Store {
+    /// Declared first so that its thread stops before the trees close.
+    pub(super) merger: Merger,
     pub(super) path: PathBuf,
     pub(super) db: sled::Db,
     /// Record id → sealed value.
     pub(super) records: sled::Tree,
-    /// `token ‖ record id` → empty: the blind index.
-    pub(super) index: sled::Tree,
-    /// Record id → the record's tokens, concatenated.
-    pub(super) postings: sled::Tree,
     pub(super) keyring: Keyring,
     pub(super) config: StoreConfig,
     /// Declared last so that it drops after sled's handles above.
@@ -84,8 +83,13 @@ pub(super) enum Existing {
     Reject,
 }
 
-/// The three trees of a transaction: records, index, postings.
-pub(super) type TxTrees = (TransactionalTree, TransactionalTree, TransactionalTree);
+/// The trees of a transaction: records, tokens, pending, index.
+pub(super) type TxTrees = (
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+);
 
 impl Store {
     /// Opens the store in the folder `path`, or creates it there when the
@@ -129,10 +133,9 @@ impl Store {
         };
         let tree = |name: &str| db.open_tree(name).map_err(storage_error);
         let mut store = Store {
+            merger: Merger::start(Arc::new(InvertedIndex::open(&db)?))?,
             path: path.to_path_buf(),
             records: tree("records")?,
-            index: tree("index")?,
-            postings: tree("postings")?,
             db,
             keyring,
             config,
@@ -287,10 +290,10 @@ impl Store {
         })
     }
 
-    /// Writes prepared records with their index entries in one transaction;
-    /// returns how many were written.
+    /// Writes prepared records with their token lists and pending marks in
+    /// one transaction; returns how many were written.
     pub(super) fn write(&self, prepared: &[Prepared], existing: Existing) -> Result<usize> {
-        let written = self.transaction(|(records, index, postings)| {
+        let written = self.transaction(|(records, tokens, pending, _)| {
             let mut written = 0;
             for record in prepared {
                 let key = record.id.as_bytes().as_slice();
@@ -305,23 +308,36 @@ impl Store {
                     }
                 }
                 records.insert(key, record.value.as_slice())?;
-                add_entries(index, postings, &record.id, &record.tokens)?;
+                tokens.insert(key, record.tokens.as_slice())?;
+                pending.insert(key, &[][..])?;
                 written += 1;
             }
             Ok(written)
         })?;
         self.after_write()?;
+        self.merger.note_written(written);
         Ok(written)
     }
 
-    /// Removes records and their index entries in one transaction; returns
-    /// how many records existed.
+    /// Removes records, their token lists and their ids in the index in one
+    /// transaction; returns how many records existed.
     fn remove(&self, ids: &[RecordId]) -> Result<usize> {
-        self.transaction(|(records, index, postings)| {
+        let index = self.merger.index();
+        let guard = index.lock();
+        let chunk_writes = index.unindex(ids, &guard)?;
+        self.transaction(|(records, tokens, pending, index)| {
+            for (key, value) in &chunk_writes {
+                match value {
+                    Some(ids) => index.insert(key.as_slice(), ids.as_slice())?,
+                    None => index.remove(key.as_slice())?,
+                };
+            }
             let mut removed = 0;
             for id in ids {
-                removed += usize::from(records.remove(id.as_bytes().as_slice())?.is_some());
-                remove_entries(index, postings, id)?;
+                let key = id.as_bytes().as_slice();
+                removed += usize::from(records.remove(key)?.is_some());
+                tokens.remove(key)?;
+                pending.remove(key)?;
             }
             Ok(removed)
         })
@@ -332,7 +348,8 @@ impl Store {
         &self,
         body: impl Fn(&TxTrees) -> ConflictableTransactionResult<T, Error>,
     ) -> Result<T> {
-        (&self.records, &self.index, &self.postings)
+        let index = self.merger.index();
+        (&self.records, &index.tokens, &index.pending, &index.chunks)
             .transaction(|trees| body(trees))
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
@@ -364,35 +381,6 @@ impl Store {
             DecodeError::Malformed => Error::Integrity { id: id.to_string() },
         })
     }
-}
-
-/// Adds the index entries of record `id` for its concatenated `tokens`, and
-/// its token list.
-pub(super) fn add_entries(
-    index: &TransactionalTree,
-    postings: &TransactionalTree,
-    id: &RecordId,
-    tokens: &[u8],
-) -> ConflictableTransactionResult<(), Error> {
-    for token in index::split_tokens(tokens) {
-        index.insert(index::entry_key(token, id).as_slice(), &[][..])?;
-    }
-    postings.insert(id.as_bytes().as_slice(), tokens)?;
-    Ok(())
-}
-
-/// Removes the index entries and the token list of record `id`.
-pub(super) fn remove_entries(
-    index: &TransactionalTree,
-    postings: &TransactionalTree,
-    id: &RecordId,
-) -> ConflictableTransactionResult<(), Error> {
-    if let Some(tokens) = postings.remove(id.as_bytes().as_slice())? {
-        for token in index::split_tokens(&tokens) {
-            index.remove(index::entry_key(token, id).as_slice())?;
-        }
-    }
-    Ok(())
 }
 
 /// The record id that is the sled key `key`.

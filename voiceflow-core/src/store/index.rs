@@ -1,33 +1,31 @@
-//! The blind index: keyword search and context filtering over encrypted
-//! records without storing their words.
+//! Words and tokens of the blind index: keyword search and context
+//! filtering over encrypted records without storing their words.
 //!
 //! Text is normalised into words: split at every character that is not a
 //! letter or digit, lowercased, and cut to [`MAX_WORD_CHARS`] characters. Each
 //! distinct word of a record's raw and enhanced text, and the record's context
-//! label, is turned into a 128-bit token, HMAC-SHA256 under the store's index
-//! key (with a prefix that keeps words and contexts apart), truncated. The
-//! index holds the key `token ‖ record id` for each of them, and a second
-//! tree keeps each record's token list so that a record's entries can be
-//! removed without decrypting it.
+//! label, becomes a 64-bit token: HMAC-SHA256 under the store's index key
+//! (with a prefix that keeps words and contexts apart), truncated. A record's
+//! tokens are stored next to it, and the inverted index maps each token to
+//! the records that have it (see `inverted.rs`).
 //!
 //! Leakage: tokens are deterministic, so equal words map to equal index keys.
 //! Someone who can read the files (but has no key) learns which records share
 //! a word or a context, how many distinct words each record has, and how
 //! often each (unknown) word occurs; with outside knowledge of word
 //! frequencies, frequent words may be guessed. They do not learn the words
-//! themselves or their order. The key-holder's query words are checked
-//! against the decrypted records, so truncated tokens never give false hits.
+//! themselves or their order. Query words are checked against the decrypted
+//! records, so two words sharing a truncated token never give a false hit.
 
 use std::collections::BTreeSet;
 
 use hmac::Mac;
 
 use super::crypto::{keyed_mac, Secret};
-use super::id::{RecordId, ID_LEN};
 use super::record::{Context, RecordData};
 
 /// Length of an index token in bytes.
-pub(crate) const TOKEN_LEN: usize = 16;
+pub(crate) const TOKEN_LEN: usize = 8;
 /// Words longer than this are cut to their first `MAX_WORD_CHARS` characters.
 pub const MAX_WORD_CHARS: usize = 64;
 
@@ -49,14 +47,6 @@ pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 /// The distinct normalised words of a record's searchable texts.
 pub(crate) fn record_words(data: &RecordData) -> BTreeSet<String> {
     data.searchable_texts().flat_map(words).collect()
-}
-
-/// The key of the index entry for `token` and record `id`.
-pub(crate) fn entry_key(token: &Token, id: &RecordId) -> [u8; TOKEN_LEN + ID_LEN] {
-    let mut key = [0u8; TOKEN_LEN + ID_LEN];
-    key[..TOKEN_LEN].copy_from_slice(token);
-    key[TOKEN_LEN..].copy_from_slice(id.as_bytes());
-    key
 }
 
 /// The tokens held in a record's token list (the postings tree's value).

@@ -100,6 +100,7 @@ mod db;
 mod hex;
 mod id;
 mod index;
+mod inverted;
 mod keyring;
 mod keys;
 mod meta;

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::time::SystemTime;
 
 use super::db::{record_id, Store};
-use super::id::{unix_ms, RecordId, ID_LEN};
+use super::id::{unix_ms, RecordId};
 use super::index::{self, Token};
 use super::record::{Context, Record};
 use crate::{Error, Result};
@@ -139,10 +139,9 @@ impl Store {
     /// One page of the records that match `query`, newest first.
     ///
     /// Without keywords or a context, this walks the records by id (time);
-    /// with them, it walks the blind-index entries of the first keyword (or
-    /// of the context) and checks the others, so it reads only candidate
-    /// records. Each returned record is decrypted and checked against the
-    /// query's words and context.
+    /// with them, it intersects the blind-index entries of every keyword and
+    /// the context, so it reads only candidate records. Each returned record
+    /// is decrypted and checked against the query's words and context.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a limit of 0, keywords without any
@@ -177,9 +176,16 @@ impl Store {
                 .map(|context| index_key.context_token(context)),
         );
 
-        let candidates: Box<dyn Iterator<Item = Result<RecordId>>> = match tokens.first() {
-            Some(first) => Box::new(newest_first(&self.index, first, &span)),
-            None => Box::new(newest_first(&self.records, &[], &span)),
+        let candidates: Box<dyn Iterator<Item = Result<RecordId>>> = if tokens.is_empty() {
+            Box::new(newest_first(&self.records, &span))
+        } else {
+            let ids = self.ids_with_all(&tokens)?;
+            Box::new(
+                ids.into_iter()
+                    .rev()
+                    .filter(move |id| span.contains(id))
+                    .map(Ok),
+            )
         };
         let mut page = Page {
             records: Vec::new(),
@@ -188,9 +194,6 @@ impl Store {
         };
         for candidate in candidates {
             let id = candidate?;
-            if !self.has_entries(tokens.get(1..).unwrap_or_default(), &id)? {
-                continue;
-            }
             let Some(value) = self
                 .records
                 .get(id.as_bytes())
@@ -241,42 +244,51 @@ impl Store {
         Ok(Span { lower, upper })
     }
 
-    /// Whether record `id` has an index entry for every one of `tokens`.
-    fn has_entries(&self, tokens: &[Token], id: &RecordId) -> Result<bool> {
-        for token in tokens {
-            let found = self
-                .index
-                .contains_key(index::entry_key(token, id))
-                .map_err(super::db::storage_error)?;
-            if !found {
-                return Ok(false);
-            }
+    /// The ids, ascending, of the records that have every one of `tokens`
+    /// (after merging pending records into the index).
+    fn ids_with_all(&self, tokens: &[Token]) -> Result<Vec<RecordId>> {
+        let index = self.merger.index();
+        index.bring_up_to_date()?;
+        let mut sets = tokens
+            .iter()
+            .map(|token| index.ids_with_token(token))
+            .collect::<Result<Vec<_>>>()?;
+        sets.sort_by_key(Vec::len);
+        let mut ids = sets.swap_remove(0);
+        for set in &sets {
+            ids.retain(|id| set.binary_search(id).is_ok());
         }
-        Ok(true)
+        Ok(ids)
     }
 }
 
-/// The record ids of `tree`'s keys `prefix ‖ id` with `id` in `span`, newest
-/// first.
+impl Span {
+    fn contains(&self, id: &RecordId) -> bool {
+        *id >= self.lower
+            && match self.upper {
+                Bound::Excluded(upper) => *id < upper,
+                Bound::Included(upper) => *id <= upper,
+                Bound::Unbounded => true,
+            }
+    }
+}
+
+/// The ids in `records` within `span`, newest first.
 fn newest_first<'t>(
-    tree: &'t sled::Tree,
-    prefix: &[u8],
+    records: &'t sled::Tree,
     span: &Span,
 ) -> impl Iterator<Item = Result<RecordId>> + 't {
-    let key = |id: &RecordId| [prefix, id.as_bytes()].concat();
-    let start = Bound::Included(key(&span.lower));
+    let key = |id: &RecordId| id.as_bytes().to_vec();
     let end = match &span.upper {
         Bound::Excluded(id) => Bound::Excluded(key(id)),
         Bound::Included(id) => Bound::Included(key(id)),
         Bound::Unbounded => Bound::Unbounded,
     };
-    tree.range::<Vec<u8>, _>((start, end))
+    records
+        .range::<Vec<u8>, _>((Bound::Included(key(&span.lower)), end))
         .keys()
         .rev()
-        .map(|key| {
-            let key = key.map_err(super::db::storage_error)?;
-            record_id(&key[key.len().saturating_sub(ID_LEN)..])
-        })
+        .map(|key| record_id(&key.map_err(super::db::storage_error)?))
 }
 
 /// Whether a decrypted record really has every query word and the context

@@ -7,8 +7,9 @@
 //!    either key opens the store and reads every record, whichever data key
 //!    sealed it (the generation is in each value's header).
 //! 2. New writes use the new data key. Every record still sealed with
-//!    another key is re-encrypted, and its index entries re-made with the
-//!    new index key, in transactions of up to 256 records.
+//!    another key is re-encrypted, and its token list re-made with the new
+//!    index key, in transactions of up to 256 records. Then the blind index
+//!    is rebuilt from the token lists.
 //! 3. Everything is flushed; then the metadata is rewritten with only the
 //!    new slot and data key, and the old key no longer opens the store.
 //!
@@ -20,7 +21,7 @@
 use std::ops::Bound;
 
 use super::crypto::DataKey;
-use super::db::{add_entries, record_id, remove_entries, storage_error, Prepared, Store};
+use super::db::{record_id, storage_error, Prepared, Store};
 use super::id::RecordId;
 use super::keyring::Keyring;
 use super::keys::{Lock, StoreKey};
@@ -124,11 +125,12 @@ impl Store {
                     Err(e) => return Err(e),
                 }
             }
-            self.transaction(|(records, index, postings)| {
+            self.transaction(|(records, tokens, pending, _)| {
                 for record in &resealed {
-                    records.insert(record.id.as_bytes().as_slice(), record.value.as_slice())?;
-                    remove_entries(index, postings, &record.id)?;
-                    add_entries(index, postings, &record.id, &record.tokens)?;
+                    let key = record.id.as_bytes().as_slice();
+                    records.insert(key, record.value.as_slice())?;
+                    tokens.insert(key, record.tokens.as_slice())?;
+                    pending.insert(key, &[][..])?;
                 }
                 Ok(())
             })?;
@@ -136,6 +138,7 @@ impl Store {
             done += batch.len();
             progress(done, total);
         }
+        self.merger.index().rebuild(&self.records)?;
         self.flush()?;
         if let Keyring::Encrypted { older, .. } = &mut self.keyring {
             older.clear();
