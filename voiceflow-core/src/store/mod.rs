@@ -1,1 +1,120 @@
-//! (filled by its issue)
+//! The encrypted transcript store: transcripts kept on disk, unreadable
+//! without the key, searchable by keyword, safe against crashes.
+//!
+//! # Overview
+//!
+//! A [`Store`] is a folder holding an embedded [sled](https://docs.rs/sled)
+//! database. Each [`Record`] (a transcript with its context, texts, segments,
+//! timings and user metadata) gets a time-ordered [`RecordId`] and is kept as
+//! one value sealed with AES-256-GCM. The key is a raw 32-byte key or a
+//! passphrase ([`StoreKey`]); a wrong one fails at [`Store::open`] with
+//! [`Error::WrongKey`](crate::Error::WrongKey). Unencrypted stores are an
+//! explicit choice ([`StoreKey::unencrypted`]).
+//!
+//! ```
+//! use voiceflow_core::store::{Context, RecordData, Store, StoreConfig, StoreKey};
+//!
+//! # fn main() -> voiceflow_core::Result<()> {
+//! # let folder = tempfile::tempdir().unwrap();
+//! let store = Store::open(
+//!     folder.path().join("transcripts"),
+//!     StoreKey::passphrase("correct horse battery staple"),
+//!     StoreConfig::default(),
+//! )?;
+//!
+//! let id = store.put(&RecordData {
+//!     context: Context::Email,
+//!     raw_text: "Let's move the budget meeting to Friday".into(),
+//!     language: "en".into(),
+//!     model: "base.en".into(),
+//!     ..Default::default()
+//! })?;
+//! store.flush()?; // durable from here on
+//!
+//! let hits = store.search("budget friday", 10)?;
+//! assert_eq!(hits[0].id, id);
+//! let record = store.get(&id)?;
+//! assert_eq!(record.data.raw_text, "Let's move the budget meeting to Friday");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Threads and durability
+//!
+//! `Store` is `Send + Sync`. Share one handle as `Arc<Store>` (or `&Store`)
+//! between threads; every method but [`Store::rotate_key`] takes `&self`.
+//! No connection pool exists or is needed: sled is embedded, so there is no
+//! server to connect to, and concurrent calls go straight to its trees. A
+//! store folder can be open in one process at a time (sled locks it).
+//!
+//! Every write (a record with its index entries) is one atomic sled
+//! transaction. [`FlushPolicy`] decides when writes reach the disk;
+//! [`Store::flush`] makes everything written before it durable, so a record
+//! that was written and flushed survives `kill -9`. Batch writes with
+//! [`Store::put_batch`].
+//!
+//! # Encryption
+//!
+//! Records are sealed with a random 256-bit data key. The user's key (a raw
+//! key, or a passphrase stretched with Argon2id under a random salt, its
+//! parameters kept in the store's metadata, see [`KdfParams`]) gives a
+//! key-encryption key that wraps the data key; a key-check value in the
+//! metadata makes a wrong key fail at open with a clear error. Each value is
+//! sealed under a fresh random 96-bit nonce, with the record id, the value
+//! format and the key generation as associated data: a value moved to
+//! another id fails to decrypt with
+//! [`Error::Integrity`](crate::Error::Integrity). A damaged record is
+//! reported on its own; the others still read. Key material is zeroized on
+//! drop. [`Store::rotate_key`] re-encrypts everything under a new key; a
+//! crash part-way leaves a store that opens with the old key or the new one
+//! and reads every record.
+//!
+//! # Queries and the blind index
+//!
+//! [`Store::get`] by id; [`Store::query`] lists newest first by time range
+//! and [`Context`], a page at a time with a [`Cursor`], and searches by
+//! keywords; [`Store::delete`], retention with [`Store::delete_older_than`],
+//! [`Store::count`]; export and import as JSON Lines.
+//!
+//! Keyword search uses a *blind index*: keyed HMACs of normalised words map
+//! to record ids, written in the same transaction as the record. No word is
+//! stored in plaintext, but **equal words map to equal index keys**: someone
+//! holding the files, without the key, can tell which records share a word
+//! or a context, how many distinct words each has and how often each
+//! (unknown) word occurs, and may guess frequent words from their frequency.
+//! Words are split at every character that is not a letter or digit,
+//! lowercased and cut to [`MAX_WORD_CHARS`] characters; a search matches
+//! records whose raw or enhanced text has every query word.
+//!
+//! # Formats
+//!
+//! The metadata carries a store format number (a newer one is refused with
+//! [`Error::StoreFormat`](crate::Error::StoreFormat)), every value a value
+//! format number, and every payload a schema number, so that later versions
+//! can keep reading older records.
+
+mod codec;
+mod config;
+mod crypto;
+mod db;
+mod hex;
+mod id;
+mod index;
+mod inverted;
+mod keyring;
+mod keys;
+mod meta;
+mod query;
+mod record;
+mod rotation;
+mod transfer;
+
+pub use config::{FlushPolicy, StoreConfig, DEFAULT_MAX_RECORD_BYTES};
+pub use db::Store;
+pub use id::RecordId;
+pub use index::MAX_WORD_CHARS;
+pub use keys::{KdfParams, StoreKey};
+pub use query::{Cursor, Page, Query, DEFAULT_PAGE_SIZE};
+pub use record::{Context, Record, RecordData, MAX_CONTEXT_LABEL_BYTES};
+pub use rotation::RotationReport;
+pub use transfer::{ExportReport, ImportReport};

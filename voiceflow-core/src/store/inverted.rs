@@ -1,0 +1,277 @@
+//! The persistent blind index: for each token, the ids of the records that
+//! have it, in chunks.
+//!
+//! A write stores, in the same transaction as the record, the record's token
+//! list and a *pending* mark: three sled keys whatever the number of words
+//! (one index key per word would cost a sled update each). Pending records
+//! are folded into the index in bulk ("merged") by a background thread after
+//! every [`MERGE_AFTER`] writes, and by every query that uses the index
+//! before it reads it, so a query sees every record written before it. Each
+//! round of a merge gets a new number, recorded in a small tree, and adds,
+//! for every token it saw, one chunk: `merge number ‖ token` → the ids of up
+//! to [`MERGE_BATCH`] records. Keys of a round follow those of the rounds
+//! before, so sled appends them instead of rewriting old pages; looking a
+//! token up reads one key per round.
+//!
+//! Merging is idempotent: it writes chunks first and clears pending marks
+//! after, so a crash in between only makes it merge those records again
+//! (ids are deduplicated). Deleting a record takes its id out of the chunks
+//! of its tokens in the same transaction as the record, so no token of a
+//! deleted record stays behind. Merges and deletions hold the index lock;
+//! writes and reads do not.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use crossbeam::channel::{self, Sender};
+use sled::IVec;
+
+use super::db::{record_id, storage_error};
+use super::id::{RecordId, ID_LEN};
+use super::index::{split_tokens, Token};
+use crate::{Error, Result};
+
+/// Writes after which the background thread merges.
+const MERGE_AFTER: usize = 1024;
+/// Pending records merged per round, and so the most ids a chunk holds
+/// (16 KiB of ids).
+const MERGE_BATCH: usize = 1024;
+
+/// A change to one chunk: its key and its new value (`None` removes it).
+pub(super) type ChunkWrite = (Vec<u8>, Option<Vec<u8>>);
+
+/// The trees of the blind index and the lock of its merges.
+pub(super) struct InvertedIndex {
+    /// For the numbers of merges.
+    db: sled::Db,
+    /// Record id → the record's tokens, concatenated.
+    pub(super) tokens: sled::Tree,
+    /// Record id → empty, for records not merged into `chunks` yet.
+    pub(super) pending: sled::Tree,
+    /// `merge number ‖ token` → record ids.
+    pub(super) chunks: sled::Tree,
+    /// Merge number → empty, for every merge round.
+    rounds: sled::Tree,
+    lock: Mutex<()>,
+    /// Records written since the last merge was requested.
+    writes_since_merge: AtomicUsize,
+}
+
+/// Proof that the index lock is held.
+pub(super) type IndexGuard<'a> = MutexGuard<'a, ()>;
+
+impl InvertedIndex {
+    /// The index kept in `db`'s trees.
+    pub(super) fn open(db: &sled::Db) -> Result<Self> {
+        let tree = |name: &str| db.open_tree(name).map_err(storage_error);
+        let pending = tree("pending")?;
+        Ok(InvertedIndex {
+            db: db.clone(),
+            tokens: tree("tokens")?,
+            writes_since_merge: AtomicUsize::new(pending.len()),
+            pending,
+            chunks: tree("index")?,
+            rounds: tree("index-rounds")?,
+            lock: Mutex::new(()),
+        })
+    }
+
+    /// Takes the index lock.
+    pub(super) fn lock(&self) -> IndexGuard<'_> {
+        self.lock.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts `written` new pending records; whether a merge is due.
+    fn merge_due(&self, written: usize) -> bool {
+        let before = self
+            .writes_since_merge
+            .fetch_add(written, Ordering::Relaxed);
+        if before + written < MERGE_AFTER {
+            return false;
+        }
+        self.writes_since_merge.store(0, Ordering::Relaxed);
+        true
+    }
+
+    /// Merges every pending record, so that the index is complete.
+    pub(super) fn bring_up_to_date(&self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.merge(&self.lock())
+    }
+
+    /// Folds pending records into the chunks.
+    fn merge(&self, _guard: &IndexGuard<'_>) -> Result<()> {
+        loop {
+            let ids = self
+                .pending
+                .iter()
+                .keys()
+                .take(MERGE_BATCH)
+                .map(|key| record_id(&key.map_err(storage_error)?))
+                .collect::<Result<Vec<_>>>()?;
+            if ids.is_empty() {
+                return Ok(());
+            }
+            let mut by_token: BTreeMap<Token, Vec<RecordId>> = BTreeMap::new();
+            for id in &ids {
+                if let Some(list) = self.tokens.get(id.as_bytes()).map_err(storage_error)? {
+                    for token in split_tokens(&list) {
+                        by_token.entry(*token).or_default().push(*id);
+                    }
+                }
+            }
+            // The round is recorded before its chunks, so that deletions
+            // find every chunk written.
+            let round = self.db.generate_id().map_err(storage_error)?.to_be_bytes();
+            self.rounds.insert(round, &[]).map_err(storage_error)?;
+            for (token, ids) in by_token {
+                self.chunks
+                    .insert(chunk_key(&round, &token), encode_ids(&ids))
+                    .map_err(storage_error)?;
+            }
+            for id in &ids {
+                self.pending.remove(id.as_bytes()).map_err(storage_error)?;
+            }
+        }
+    }
+
+    /// The chunks of `token` (key and ids), one per merge round that saw it.
+    fn chunks_of(&self, token: &Token) -> Result<Vec<(Vec<u8>, IVec)>> {
+        let mut chunks = Vec::new();
+        for round in self.rounds.iter().keys() {
+            let key = chunk_key(&round.map_err(storage_error)?, token);
+            if let Some(ids) = self.chunks.get(&key).map_err(storage_error)? {
+                chunks.push((key, ids));
+            }
+        }
+        Ok(chunks)
+    }
+
+    /// The ids in the chunks of `token`, ascending.
+    pub(super) fn ids_with_token(&self, token: &Token) -> Result<Vec<RecordId>> {
+        let mut ids = Vec::new();
+        for (_, chunk) in self.chunks_of(token)? {
+            ids.extend(decode_ids(&chunk)?);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// The chunk changes that take `ids` out of the index, to apply in the
+    /// transaction that deletes the records.
+    pub(super) fn unindex(
+        &self,
+        ids: &[RecordId],
+        _guard: &IndexGuard<'_>,
+    ) -> Result<Vec<ChunkWrite>> {
+        let mut tokens = BTreeSet::new();
+        for id in ids {
+            if let Some(list) = self.tokens.get(id.as_bytes()).map_err(storage_error)? {
+                tokens.extend(split_tokens(&list).copied());
+            }
+        }
+        let gone: BTreeSet<&RecordId> = ids.iter().collect();
+        let mut writes = Vec::new();
+        for token in &tokens {
+            for (key, value) in self.chunks_of(token)? {
+                let ids = decode_ids(&value)?;
+                let kept: Vec<RecordId> = ids
+                    .iter()
+                    .filter(|id| !gone.contains(id))
+                    .copied()
+                    .collect();
+                if kept.len() < ids.len() {
+                    writes.push((key, (!kept.is_empty()).then(|| encode_ids(&kept))));
+                }
+            }
+        }
+        Ok(writes)
+    }
+
+    /// Rebuilds the chunks from the token lists of every record in
+    /// `records` (after a key rotation changed every token): all records
+    /// become pending, the old chunks go, and everything is merged again.
+    pub(super) fn rebuild(&self, records: &sled::Tree) -> Result<()> {
+        let guard = self.lock();
+        for key in records.iter().keys() {
+            self.pending
+                .insert(key.map_err(storage_error)?, &[])
+                .map_err(storage_error)?;
+        }
+        self.chunks.clear().map_err(storage_error)?;
+        self.rounds.clear().map_err(storage_error)?;
+        self.merge(&guard)
+    }
+}
+
+/// The background thread that merges pending records.
+pub(super) struct Merger {
+    index: Arc<InvertedIndex>,
+    requests: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Merger {
+    /// Starts the merge thread of `index`.
+    pub(super) fn start(index: Arc<InvertedIndex>) -> Result<Self> {
+        let (requests, received) = channel::bounded::<()>(1);
+        let shared = Arc::clone(&index);
+        let thread = std::thread::Builder::new()
+            .name("voiceflow-store-index".into())
+            .spawn(move || {
+                for () in received {
+                    // A failed merge leaves its records pending; the next
+                    // merge (or query) tries again and reports the error.
+                    let _ = shared.merge(&shared.lock());
+                }
+            })
+            .map_err(|e| Error::Storage(format!("cannot start the index thread: {e}")))?;
+        Ok(Merger {
+            index,
+            requests: Some(requests),
+            thread: Some(thread),
+        })
+    }
+
+    /// The index this thread merges into.
+    pub(super) fn index(&self) -> &InvertedIndex {
+        &self.index
+    }
+
+    /// Counts `written` new pending records, and asks the thread for a
+    /// merge when one is due.
+    pub(super) fn note_written(&self, written: usize) {
+        if self.index.merge_due(written) {
+            if let Some(requests) = &self.requests {
+                // A full channel means a merge is requested already.
+                let _ = requests.try_send(());
+            }
+        }
+    }
+}
+
+impl Drop for Merger {
+    fn drop(&mut self) {
+        drop(self.requests.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn chunk_key(round: &[u8], token: &Token) -> Vec<u8> {
+    [round, token].concat()
+}
+
+fn encode_ids(ids: &[RecordId]) -> Vec<u8> {
+    ids.iter().flat_map(|id| id.as_bytes()).copied().collect()
+}
+
+fn decode_ids(value: &[u8]) -> Result<Vec<RecordId>> {
+    value.chunks(ID_LEN).map(record_id).collect()
+}
