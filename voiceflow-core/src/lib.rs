@@ -39,6 +39,11 @@ pub mod model;
 pub mod store;
 pub mod transcript;
 
+/// The README's Rust examples, compiled (and run where they can) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 pub use config::{EngineConfig, Task, TranscribeOptions};
 pub use engine::Engine;
 pub use error::{Error, Result};
