@@ -264,7 +264,7 @@ impl Store {
     /// Validates, serializes, seals and indexes `data` under `id`.
     pub(super) fn prepare(&self, id: RecordId, data: &RecordData) -> Result<Prepared> {
         data.validate()?;
-        let payload = codec::encode(data)?;
+        let payload = codec::encode(data);
         let limit = self.config.max_record_bytes;
         if payload.len() > limit {
             return Err(Error::RecordTooLarge {
