@@ -29,7 +29,10 @@ const DELETE_BATCH: usize = 512;
 /// `Store` is `Send + Sync`: share one handle as `Arc<Store>` or `&Store`
 /// across threads. There is no connection pool because there is no server:
 /// sled runs inside this process and every call goes straight to its
-/// lock-free trees. A store folder can be open in one process at a time.
+/// trees. A store folder can be open in one process at a time. Each open
+/// store runs one background thread that folds new records into the
+/// keyword index; dropping the store stops it, flushes, and releases the
+/// folder.
 pub struct Store {
     /// Declared first so that its thread stops before the trees close.
     pub(super) merger: Merger,
