@@ -164,8 +164,8 @@ impl Store {
 
     /// Stores a record created now; returns its new id.
     ///
-    /// The record, its index entries and its token list are written in one
-    /// transaction: all or nothing. Durable once [`Store::flush`] returns,
+    /// The record, its index tokens and its mark for the index thread are
+    /// written in one transaction: all or nothing. Durable once [`Store::flush`] returns,
     /// or before this returns under [`FlushPolicy::EveryWrite`].
     ///
     /// # Errors
@@ -346,7 +346,7 @@ impl Store {
         })
     }
 
-    /// Runs `body` as one sled transaction over the three trees.
+    /// Runs `body` as one sled transaction over the store's four trees.
     pub(super) fn transaction<T>(
         &self,
         body: impl Fn(&TxTrees) -> ConflictableTransactionResult<T, Error>,
