@@ -29,7 +29,10 @@ const DELETE_BATCH: usize = 512;
 /// `Store` is `Send + Sync`: share one handle as `Arc<Store>` or `&Store`
 /// across threads. There is no connection pool because there is no server:
 /// sled runs inside this process and every call goes straight to its
-/// lock-free trees. A store folder can be open in one process at a time.
+/// trees. A store folder can be open in one process at a time. Each open
+/// store runs one background thread that folds new records into the
+/// keyword index; dropping the store stops it, flushes, and releases the
+/// folder.
 pub struct Store {
     /// Declared first so that its thread stops before the trees close.
     pub(super) merger: Merger,
@@ -161,8 +164,8 @@ impl Store {
 
     /// Stores a record created now; returns its new id.
     ///
-    /// The record, its index entries and its token list are written in one
-    /// transaction: all or nothing. Durable once [`Store::flush`] returns,
+    /// The record, its index tokens and its mark for the index thread are
+    /// written in one transaction: all or nothing. Durable once [`Store::flush`] returns,
     /// or before this returns under [`FlushPolicy::EveryWrite`].
     ///
     /// # Errors
@@ -264,7 +267,7 @@ impl Store {
     /// Validates, serializes, seals and indexes `data` under `id`.
     pub(super) fn prepare(&self, id: RecordId, data: &RecordData) -> Result<Prepared> {
         data.validate()?;
-        let payload = codec::encode(data)?;
+        let payload = codec::encode(data);
         let limit = self.config.max_record_bytes;
         if payload.len() > limit {
             return Err(Error::RecordTooLarge {
@@ -343,7 +346,7 @@ impl Store {
         })
     }
 
-    /// Runs `body` as one sled transaction over the three trees.
+    /// Runs `body` as one sled transaction over the store's four trees.
     pub(super) fn transaction<T>(
         &self,
         body: impl Fn(&TxTrees) -> ConflictableTransactionResult<T, Error>,

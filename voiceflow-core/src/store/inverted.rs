@@ -103,12 +103,17 @@ impl InvertedIndex {
         self.merge(&self.lock())
     }
 
-    /// Folds pending records into the chunks.
+    /// Folds the records pending when it starts into the chunks (records
+    /// written meanwhile wait for the next merge, so that a steady stream
+    /// of writes cannot keep it, and the lock, busy).
     fn merge(&self, _guard: &IndexGuard<'_>) -> Result<()> {
+        let Some((last, _)) = self.pending.last().map_err(storage_error)? else {
+            return Ok(());
+        };
         loop {
             let ids = self
                 .pending
-                .iter()
+                .range(..=last.as_ref())
                 .keys()
                 .take(MERGE_BATCH)
                 .map(|key| record_id(&key.map_err(storage_error)?))

@@ -6,7 +6,7 @@ use std::ops::Bound;
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use super::db::{record_id, Store};
+use super::db::{record_id, storage_error, Store};
 use super::id::{unix_ms, RecordId};
 use super::index::{self, Token};
 use super::record::{Context, Record};
@@ -152,20 +152,7 @@ impl Store {
                 "a page holds at least one record".into(),
             ));
         }
-        let words: Vec<String> = match &query.words {
-            Some(text) => {
-                let mut words: Vec<String> = index::words(text).collect();
-                words.sort_unstable();
-                words.dedup();
-                if words.is_empty() {
-                    return Err(Error::InvalidArgument(format!(
-                        "{text:?} has no words to search for"
-                    )));
-                }
-                words
-            }
-            None => Vec::new(),
-        };
+        let words = query_words(query.words.as_deref())?;
         let span = self.span(query)?;
         let index_key = self.keyring.index_key();
         let mut tokens = index_key.word_tokens(words.iter().map(String::as_str));
@@ -194,11 +181,7 @@ impl Store {
         };
         for candidate in candidates {
             let id = candidate?;
-            let Some(value) = self
-                .records
-                .get(id.as_bytes())
-                .map_err(super::db::storage_error)?
-            else {
+            let Some(value) = self.records.get(id.as_bytes()).map_err(storage_error)? else {
                 continue; // deleted meanwhile
             };
             match self.read_value(&id, &value) {
@@ -288,7 +271,24 @@ fn newest_first<'t>(
         .range::<Vec<u8>, _>((Bound::Included(key(&span.lower)), end))
         .keys()
         .rev()
-        .map(|key| record_id(&key.map_err(super::db::storage_error)?))
+        .map(|key| record_id(&key.map_err(storage_error)?))
+}
+
+/// The distinct normalised words of a query's keywords (none without
+/// keywords); an error for keywords without any word.
+fn query_words(text: Option<&str>) -> Result<Vec<String>> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    let mut words: Vec<String> = index::words(text).collect();
+    words.sort_unstable();
+    words.dedup();
+    if words.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "{text:?} has no words to search for"
+        )));
+    }
+    Ok(words)
 }
 
 /// Whether a decrypted record really has every query word and the context

@@ -43,9 +43,15 @@ pub struct RotationReport {
 
 impl Store {
     /// Re-encrypts every record under `new_key` (a raw key or a passphrase;
-    /// passphrases use `config.kdf`). Afterwards only `new_key` opens the
-    /// store. A crash part-way leaves a store that opens with either key and
-    /// reads every record (see the [rotation module](self)).
+    /// passphrases use `config.kdf`) and rebuilds the keyword index under
+    /// the new index key. Afterwards only `new_key` opens the store.
+    ///
+    /// Crash-safe: the metadata first records both keys, each able to
+    /// unwrap both data keys; records are then re-encrypted in batches; the
+    /// old key is dropped from the metadata last. A store that crashed
+    /// part-way opens with either key, reads every record, and finishes the
+    /// rotation towards the key it was opened with (forward with the new
+    /// key, back with the old one).
     ///
     /// Takes `&mut self`: no other call can use the store meanwhile.
     ///
