@@ -187,10 +187,11 @@ impl Store {
     /// one flush under [`FlushPolicy::EveryWrite`]); returns their ids in
     /// order. Much faster than one `put` per record.
     pub fn put_batch(&self, items: &[RecordData]) -> Result<Vec<RecordId>> {
-        let now = unix_ms(SystemTime::now())?;
-        let prepared = items
-            .iter()
-            .map(|data| self.prepare(RecordId::generate(now)?, data))
+        let ids = RecordId::generate_run(unix_ms(SystemTime::now())?, items.len())?;
+        let prepared = ids
+            .into_iter()
+            .zip(items)
+            .map(|(id, data)| self.prepare(id, data))
             .collect::<Result<Vec<_>>>()?;
         self.write(&prepared, Existing::Reject)?;
         Ok(prepared.iter().map(|record| record.id).collect())

@@ -1,5 +1,6 @@
 //! Record ids: 128 bits, ordered by creation time, unique across processes.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
@@ -34,14 +35,13 @@ const MAX_RANDOM: u128 = (1 << (8 * RANDOM_LEN)) - 1;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RecordId([u8; ID_LEN]);
 
-/// The last id made for the current time in this process, so that ids of the
-/// same millisecond increase.
-struct LastId {
-    ms: u64,
-    random: u128,
-}
+/// How many recent milliseconds remember their last id.
+const REMEMBERED_MS: usize = 64;
 
-static LAST_ID: Mutex<LastId> = Mutex::new(LastId { ms: 0, random: 0 });
+/// The random part of the last id made for each of the most recent
+/// milliseconds in this process, so that ids of one millisecond increase
+/// whatever other times other threads make ids for meanwhile.
+static LAST_RANDOM: Mutex<BTreeMap<u64, u128>> = Mutex::new(BTreeMap::new());
 
 impl RecordId {
     /// The smallest possible id.
@@ -51,24 +51,37 @@ impl RecordId {
 
     /// Makes a new id for a record created at `created_at_ms`.
     pub(crate) fn generate(created_at_ms: u64) -> Result<Self> {
+        Ok(Self::generate_run(created_at_ms, 1)?[0])
+    }
+
+    /// Makes `count` increasing ids for records created at `created_at_ms`
+    /// (a batch keeps its order even while other threads make ids for other
+    /// times).
+    pub(crate) fn generate_run(created_at_ms: u64, count: usize) -> Result<Vec<Self>> {
         if created_at_ms > MAX_MS {
             return Err(Error::InvalidArgument(format!(
                 "creation time {created_at_ms} ms is beyond what a record id can hold"
             )));
         }
-        let mut last = LAST_ID.lock().unwrap_or_else(PoisonError::into_inner);
-        let random = if created_at_ms == last.ms && last.random < MAX_RANDOM {
-            last.random + 1
-        } else {
-            fresh_random()
+        let count = count as u128;
+        let mut last = LAST_RANDOM.lock().unwrap_or_else(PoisonError::into_inner);
+        let fits = |start: u128| {
+            start
+                .checked_add(count)
+                .is_some_and(|end| end <= MAX_RANDOM)
         };
-        if created_at_ms >= last.ms {
-            *last = LastId {
-                ms: created_at_ms,
-                random,
-            };
+        let start = match last.get(&created_at_ms) {
+            Some(&random) if fits(random + 1) => random + 1,
+            // A fresh random start with room for the whole run.
+            _ => fresh_random() % (MAX_RANDOM - count.min(MAX_RANDOM)),
+        };
+        last.insert(created_at_ms, start + count.saturating_sub(1));
+        if last.len() > REMEMBERED_MS {
+            last.pop_first();
         }
-        Ok(Self::from_parts(created_at_ms, random))
+        Ok((start..start + count)
+            .map(|random| Self::from_parts(created_at_ms, random))
+            .collect())
     }
 
     /// The smallest id of the millisecond `ms` (a range bound).
@@ -167,6 +180,19 @@ mod tests {
         let ids: Vec<RecordId> = (0..100).map(|_| RecordId::generate(ms).unwrap()).collect();
         assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
         assert!(ids.iter().all(|id| id.created_at_ms() == ms));
+    }
+
+    #[test]
+    fn a_run_of_ids_increases_while_ids_of_a_later_time_are_made() {
+        let ms = 1_700_000_000_456;
+        let first = RecordId::generate_run(ms, 10).unwrap();
+        // Another thread made an id for a later millisecond in between.
+        RecordId::generate(ms + 1).unwrap();
+        let second = RecordId::generate_run(ms, 10).unwrap();
+        for run in [&first, &second] {
+            assert!(run.windows(2).all(|pair| pair[0] < pair[1]));
+            assert!(run.iter().all(|id| id.created_at_ms() == ms));
+        }
     }
 
     #[test]
