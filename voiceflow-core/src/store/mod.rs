@@ -98,8 +98,8 @@
 //! is queued in sled's shared I/O pool behind log-buffer writes, which in
 //! turn wait for the segment accountant. sled fixed this on its main branch
 //! (spacejam/sled pull request 1269: a dedicated truncation thread); no 0.34
-//! release carries the fix. Nothing written before the hang is lost, but
-//! the process has to be restarted. Normal interactive use (a few records a
+//! release carries the fix. The process has to be killed and restarted;
+//! as with any crash, everything flushed before is kept. Normal interactive use (a few records a
 //! minute) is far from the load that triggers it.
 //!
 //! # Formats
