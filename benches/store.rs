@@ -39,7 +39,7 @@ fn dictation(n: usize) -> RecordData {
         temperature: 0.0,
     };
     RecordData {
-        context: [Context::Email, Context::Chat, Context::Document][n % 3].clone(),
+        context: [Context::Email, Context::Chat, Context::Document][n % 3].into(),
         enhanced_text: Some(format!(
             "Project update {n}: the billing migration is done."
         )),

@@ -6,15 +6,27 @@ use std::path::PathBuf;
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// Folder of a converted model (Optimum layout: `encoder_model.onnx`,
-    /// `decoder_model.onnx`, `decoder_with_past_model.onnx`, `tokenizer.json`,
-    /// `voiceflow.json`).
+    /// `decoder_model_merged.onnx` or `decoder_model.onnx` with
+    /// `decoder_with_past_model.onnx`, `tokenizer.json`, `config.json`,
+    /// optionally `generation_config.json`).
     pub model_dir: PathBuf,
     /// Path of the ONNX Runtime shared library. When `None`, the engine tries
-    /// `ORT_DYLIB_PATH`, then the project's setup folder.
+    /// `ORT_DYLIB_PATH`, `VOICEFLOW_RUNTIME_DIR`, then `runtime/` in the
+    /// current folder and its ancestors and in the executable's ancestors
+    /// (the project's setup folder). One library serves the whole process:
+    /// naming a different one after the first engine is an error.
     pub runtime_library: Option<PathBuf>,
     /// Threads ONNX Runtime may use inside one operator (intra-op).
     pub intra_op_threads: usize,
+    /// Model instances (sets of sessions), each serving one transcription
+    /// at a time; more serve more callers at once at the cost of memory.
+    pub instances: usize,
+    /// Longest input accepted, in seconds; longer audio is `InvalidAudio`.
+    pub max_audio_duration_s: f64,
 }
+
+/// Default [`EngineConfig::max_audio_duration_s`]: four hours.
+pub const DEFAULT_MAX_AUDIO_DURATION_S: f64 = 4.0 * 3600.0;
 
 impl EngineConfig {
     /// A configuration for the model in `model_dir` with default settings.
@@ -25,6 +37,8 @@ impl EngineConfig {
             intra_op_threads: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1),
+            instances: 1,
+            max_audio_duration_s: DEFAULT_MAX_AUDIO_DURATION_S,
         }
     }
 }
@@ -61,6 +75,12 @@ pub struct TranscribeOptions {
     pub logprob_threshold: Option<f32>,
     /// A window counts as silence above this no-speech probability.
     pub no_speech_threshold: Option<f32>,
+    /// A window whose decoding failed the quality thresholds at every
+    /// temperature is dropped as non-speech when its no-speech probability
+    /// exceeds this. openai/faster-whisper keep such text, which is how they
+    /// invent words ("Woohoo!") on background noise; `None` restores their
+    /// behaviour.
+    pub unreliable_no_speech_threshold: Option<f32>,
     /// Prompt the next window with the previous window's text.
     pub condition_on_previous_text: bool,
     /// Text that primes the first window (names, spelling, style).
@@ -83,6 +103,7 @@ impl Default for TranscribeOptions {
             compression_ratio_threshold: Some(2.4),
             logprob_threshold: Some(-1.0),
             no_speech_threshold: Some(0.6),
+            unreliable_no_speech_threshold: Some(0.5),
             condition_on_previous_text: true,
             initial_prompt: None,
             timestamps: true,

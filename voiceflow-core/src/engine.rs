@@ -1,1 +1,536 @@
-//! (filled by its issue)
+//! The [`Engine`]: the synchronous entry point that turns audio into a
+//! [`Transcript`].
+//!
+//! An engine loads one model folder. It is `Send + Sync`: any number of
+//! threads may call it at once. Each transcription borrows one model instance
+//! (a set of ONNX Runtime sessions) from a small pool
+//! ([`EngineConfig::instances`], one by default); callers beyond that wait
+//! for an instance to come back.
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+use crate::audio::{self, mel::MelExtractor, HOP_LENGTH, SAMPLE_RATE};
+use crate::config::{EngineConfig, Task, TranscribeOptions};
+use crate::decode::longform::{self, LanguageChoice};
+use crate::model::{runtime, Model, ModelInfo, ModelInstance};
+use crate::transcript::{Progress, Segment, Timings, Transcript};
+use crate::{Error, Result};
+
+/// Padding samples appended before the mel, as faster-whisper does.
+const MEL_PADDING_SAMPLES: usize = HOP_LENGTH;
+
+/// Audio handed to [`Engine::transcribe_with`].
+#[derive(Debug, Clone, Copy)]
+pub enum Audio<'a> {
+    /// PCM samples in [-1, 1], interleaved when there are several channels.
+    Pcm {
+        /// The samples.
+        samples: &'a [f32],
+        /// Frames per second (any rate; resampled to 16 kHz).
+        sample_rate: u32,
+        /// Channels per frame (mixed down to mono).
+        channels: u16,
+    },
+    /// A WAV file.
+    WavFile(&'a Path),
+    /// A WAV file's bytes.
+    WavBytes(&'a [u8]),
+}
+
+/// A pool of model instances; closing it turns callers away.
+struct InstancePool {
+    free: Mutex<Vec<ModelInstance>>,
+    returned: Condvar,
+    closed: AtomicBool,
+}
+
+/// An instance borrowed from the pool, returned on drop.
+struct Lease<'a> {
+    pool: &'a InstancePool,
+    instance: Option<ModelInstance>,
+}
+
+impl InstancePool {
+    fn lock(&self) -> MutexGuard<'_, Vec<ModelInstance>> {
+        self.free
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn acquire(&self) -> Result<Lease<'_>> {
+        let mut free = self.lock();
+        loop {
+            if self.closed.load(Ordering::Acquire) {
+                return Err(Error::Closed("engine"));
+            }
+            if let Some(instance) = free.pop() {
+                return Ok(Lease {
+                    pool: self,
+                    instance: Some(instance),
+                });
+            }
+            free = self
+                .returned
+                .wait(free)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.lock().clear();
+        self.returned.notify_all();
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(instance) = self.instance.take() {
+            if !self.pool.closed.load(Ordering::Acquire) {
+                self.pool.lock().push(instance);
+            }
+            self.pool.returned.notify_one();
+        }
+    }
+}
+
+/// Speech-to-text with one Whisper model.
+///
+/// ```no_run
+/// use voiceflow_core::{Engine, EngineConfig, TranscribeOptions};
+///
+/// let engine = Engine::new(EngineConfig::new("models/whisper-tiny.en"))?;
+/// let transcript = engine.transcribe_file("speech.wav", &TranscribeOptions::default())?;
+/// println!("{}", transcript.text);
+/// # Ok::<(), voiceflow_core::Error>(())
+/// ```
+pub struct Engine {
+    model: Model,
+    info: ModelInfo,
+    mel: MelExtractor,
+    pool: InstancePool,
+    max_audio_duration_s: f64,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("model", &self.info.name)
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Loads the model in `config.model_dir` with ONNX Runtime.
+    ///
+    /// Errors: [`Error::ModelNotFound`] / [`Error::ModelMalformed`] naming the
+    /// file, [`Error::RuntimeNotFound`] listing where the library was looked
+    /// for, [`Error::InvalidArgument`] for a zero thread or instance count.
+    pub fn new(config: EngineConfig) -> Result<Engine> {
+        if config.intra_op_threads == 0 || config.instances == 0 {
+            return Err(Error::InvalidArgument(
+                "intra_op_threads and instances must be at least 1".into(),
+            ));
+        }
+        if config.max_audio_duration_s.is_nan() || config.max_audio_duration_s <= 0.0 {
+            return Err(Error::InvalidArgument(format!(
+                "max_audio_duration_s must be positive, got {}",
+                config.max_audio_duration_s
+            )));
+        }
+        let model = Model::load(&config.model_dir)?;
+        let env = runtime::environment(config.runtime_library.as_deref())?;
+        let instances = (0..config.instances)
+            .map(|_| model.instance(env, config.intra_op_threads))
+            .collect::<Result<Vec<_>>>()?;
+        let mel = MelExtractor::new(model.config.n_mels)?;
+        Ok(Engine {
+            info: model.info(),
+            model,
+            mel,
+            pool: InstancePool {
+                free: Mutex::new(instances),
+                returned: Condvar::new(),
+                closed: AtomicBool::new(false),
+            },
+            max_audio_duration_s: config.max_audio_duration_s,
+        })
+    }
+
+    /// What model this engine runs.
+    pub fn model_info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Transcribes mono samples at any sample rate.
+    pub fn transcribe(
+        &self,
+        samples: &[f32],
+        sample_rate: u32,
+        options: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        self.transcribe_pcm(samples, sample_rate, 1, options)
+    }
+
+    /// Transcribes interleaved PCM with `channels` channels at any sample rate.
+    pub fn transcribe_pcm(
+        &self,
+        samples: &[f32],
+        sample_rate: u32,
+        channels: u16,
+        options: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        let audio = Audio::Pcm {
+            samples,
+            sample_rate,
+            channels,
+        };
+        self.transcribe_with(audio, options, &mut |_, _| ControlFlow::Continue(()))
+    }
+
+    /// Transcribes a WAV file.
+    pub fn transcribe_file(
+        &self,
+        path: impl AsRef<Path>,
+        options: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        self.transcribe_with(Audio::WavFile(path.as_ref()), options, &mut |_, _| {
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// Transcribes `audio`, calling `on_segment` with each segment as soon as
+    /// it is decoded, with the progress so far. Returning
+    /// `ControlFlow::Break(())` stops the transcription; the transcript then
+    /// holds the segments produced until then.
+    pub fn transcribe_with(
+        &self,
+        audio: Audio<'_>,
+        options: &TranscribeOptions,
+        on_segment: &mut dyn FnMut(&Segment, Progress) -> ControlFlow<()>,
+    ) -> Result<Transcript> {
+        let started = Instant::now();
+        self.check_open()?;
+        let language = self.check_options(options)?;
+        let mut timings = Timings::default();
+
+        let samples = self.prepare(audio)?;
+        timings.decode_audio_s = started.elapsed().as_secs_f64();
+
+        let mel_started = Instant::now();
+        let mel = self.mel.compute(&samples, MEL_PADDING_SAMPLES);
+        timings.mel_s = mel_started.elapsed().as_secs_f64();
+        let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
+        drop(samples);
+
+        let mut lease = self.pool.acquire()?;
+        let instance = lease.instance.as_mut().ok_or(Error::Closed("engine"))?;
+        let out = longform::transcribe(
+            &self.model,
+            instance,
+            &mel,
+            options,
+            language,
+            &mut timings,
+            on_segment,
+        )?;
+        drop(lease);
+
+        let text = out
+            .segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        timings.total_s = started.elapsed().as_secs_f64();
+        Ok(Transcript {
+            text,
+            segments: out.segments,
+            language: out.language.0,
+            language_probability: out.language.1,
+            duration_s,
+            timings,
+        })
+    }
+
+    /// Stops the engine: later calls fail with [`Error::Closed`] and the
+    /// sessions are freed once running transcriptions finish.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+
+    /// Whether [`Engine::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.pool.closed.load(Ordering::Acquire)
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            Err(Error::Closed("engine"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Decodes, validates, mixes down and resamples to 16-kHz mono.
+    fn prepare(&self, audio: Audio<'_>) -> Result<Vec<f32>> {
+        let max = self.max_audio_duration_s;
+        let buffer = match audio {
+            Audio::Pcm {
+                samples,
+                sample_rate,
+                channels,
+            } => return audio::prepare(samples, sample_rate, channels, max),
+            Audio::WavFile(path) => audio::read_wav(path)?,
+            Audio::WavBytes(bytes) => audio::decode_wav(bytes)?,
+        };
+        audio::prepare(&buffer.samples, buffer.sample_rate, buffer.channels, max)
+    }
+
+    /// Checks the options against the model; returns the language to use.
+    fn check_options(&self, options: &TranscribeOptions) -> Result<LanguageChoice> {
+        let invalid = |m: String| Err(Error::InvalidArgument(m));
+        if options.beam_size == 0 {
+            return invalid("beam_size must be at least 1".into());
+        }
+        if options.best_of == 0 {
+            return invalid("best_of must be at least 1".into());
+        }
+        if !(options.patience.is_finite() && options.patience > 0.0) {
+            return invalid(format!(
+                "patience must be a positive number, got {}",
+                options.patience
+            ));
+        }
+        if options.temperatures.is_empty()
+            || options
+                .temperatures
+                .iter()
+                .any(|t| !(t.is_finite() && *t >= 0.0))
+        {
+            return invalid(format!(
+                "temperatures must be a non-empty list of numbers >= 0, got {:?}",
+                options.temperatures
+            ));
+        }
+        let thresholds = [
+            options.compression_ratio_threshold,
+            options.logprob_threshold,
+            options.no_speech_threshold,
+        ];
+        if thresholds.iter().flatten().any(|t| t.is_nan()) {
+            return invalid("thresholds must not be NaN".into());
+        }
+        let special = self.model.tokenizer.special();
+        if !self.info.multilingual {
+            if options.task == Task::Translate {
+                return invalid(format!(
+                    "{} is English-only and cannot translate",
+                    self.info.name
+                ));
+            }
+            return match options.language.as_deref() {
+                None | Some("en") => Ok(LanguageChoice::EnglishOnly),
+                Some(other) => invalid(format!(
+                    "{} is English-only; language {other:?} is not supported",
+                    self.info.name
+                )),
+            };
+        }
+        match options.language.as_deref() {
+            None => Ok(LanguageChoice::Detect),
+            Some(code) => match special.language_token(code) {
+                Some(token) => Ok(LanguageChoice::Given(code.to_string(), token)),
+                None => invalid(format!("unknown language code {code:?}")),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engine_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Engine>();
+    }
+
+    #[test]
+    fn a_missing_model_folder_is_reported_before_the_runtime_is_touched() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("whisper-none");
+        let mut config = EngineConfig::new(&missing);
+        config.runtime_library = Some(dir.path().join("no-runtime.so"));
+        match Engine::new(config) {
+            Err(Error::ModelNotFound { path, .. }) => assert_eq!(path, missing),
+            other => panic!("expected ModelNotFound, got {other:?}"),
+        }
+    }
+
+    /// Decodes one 30-s window the way openai's README does (zero-padded to
+    /// 30 s, mel without extra padding) and returns the raw sampled tokens.
+    fn single_window_tokens(engine: &Engine, samples: &[f32], timestamps: bool) -> Vec<u32> {
+        use crate::audio::{N_FRAMES, N_SAMPLES};
+        use crate::decode::window::{decode_window, Prompt, Strategy, WindowTask};
+        use crate::decode::Limits;
+        use crate::model::kv_cache::{KvDecoder, WindowState};
+        use rand::SeedableRng;
+
+        let mut padded = samples.to_vec();
+        padded.resize(N_SAMPLES, 0.0);
+        let mel = engine.mel.compute(&padded, 0);
+        let mut lease = engine.pool.acquire().unwrap();
+        let instance = lease.instance.as_mut().unwrap();
+        let encoded = instance.encoder.encode(mel.window(0, N_FRAMES)).unwrap();
+        let mut window = WindowState::new(encoded);
+        let mut decoder = KvDecoder::new(
+            &mut instance.decoder,
+            &mut window,
+            engine.model.config.vocab_size,
+        );
+        let special = engine.model.tokenizer.special();
+        let task = WindowTask {
+            tokenizer: &engine.model.tokenizer,
+            filters: engine.model.filters(timestamps).unwrap(),
+            limits: Limits {
+                sample_len: 224,
+                n_ctx: 448,
+            },
+        };
+        let prompt = Prompt::new(
+            special,
+            &[],
+            &special.sot_sequence(None, Task::Transcribe),
+            timestamps,
+            448,
+        );
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+        let result = decode_window(
+            &mut decoder,
+            &task,
+            &prompt,
+            Strategy::Greedy,
+            &mut rng,
+            &mut Vec::new(),
+        )
+        .unwrap();
+        result.tokens
+    }
+
+    /// Hand check against the reference tokens of whisper-model-facts.md 10.2
+    /// (tiny.en on fw_jfk.wav). Opt in with `VOICEFLOW_JFK_WAV=path/to/fw_jfk.wav`
+    /// and `VOICEFLOW_MODEL_DIR=path/to/whisper-tiny.en`.
+    #[test]
+    #[ignore = "needs the JFK recording and the tiny.en model"]
+    fn jfk_greedy_tokens_match_the_reference() {
+        let (Some(wav), Some(model)) = (
+            std::env::var_os("VOICEFLOW_JFK_WAV"),
+            std::env::var_os("VOICEFLOW_MODEL_DIR"),
+        ) else {
+            eprintln!("skipped: set VOICEFLOW_JFK_WAV and VOICEFLOW_MODEL_DIR");
+            return;
+        };
+        let engine = Engine::new(EngineConfig::new(model)).unwrap();
+        let audio = crate::audio::read_wav(wav).unwrap();
+        assert_eq!((audio.sample_rate, audio.channels), (16_000, 1));
+        let plain = single_window_tokens(&engine, &audio.samples, false);
+        let text: Vec<u32> = vec![
+            843, 523, 616, 5891, 3399, 1265, 407, 644, 534, 1499, 460, 466, 329, 345, 11, 1265,
+            644, 345, 460, 466, 329, 534, 1499, 13,
+        ];
+        assert_eq!(plain, text, "without timestamps");
+        let timed = single_window_tokens(&engine, &audio.samples, true);
+        let expected: Vec<u32> = vec![
+            50363, 843, 523, 616, 5891, 3399, 1265, 407, 644, 534, 1499, 460, 466, 329, 345, 50763,
+            50763, 1265, 644, 345, 460, 466, 329, 534, 1499, 13, 50913,
+        ];
+        assert_eq!(timed, expected, "with timestamps");
+        eprintln!("{}", engine.model.tokenizer.decode_with_timestamps(&timed));
+    }
+
+    /// tiny.en from `VOICEFLOW_MODEL_DIR` or the project's `models/`, when installed.
+    fn installed_tiny_en() -> Option<Engine> {
+        let dir = std::env::var_os("VOICEFLOW_MODEL_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/whisper-tiny.en")
+            });
+        if !dir.is_dir() {
+            eprintln!("SKIPPED: no tiny.en model at {}", dir.display());
+            return None;
+        }
+        Some(Engine::new(EngineConfig::new(dir)).unwrap())
+    }
+
+    /// A window's later prompts (fallback, language detection first) go
+    /// through the cache branch with an empty self-attention cache; they must
+    /// give the logits of the window's first call.
+    #[test]
+    fn prefill_through_the_cache_branch_matches_the_first_call() {
+        use crate::decode::TokenDecoder;
+        use crate::model::kv_cache::{KvDecoder, WindowState};
+
+        let Some(engine) = installed_tiny_en() else {
+            return;
+        };
+        let wav = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/speech/report.wav");
+        let samples = audio::read_wav(wav).unwrap().samples;
+        let mel = engine.mel.compute(&samples, MEL_PADDING_SAMPLES);
+        let mut lease = engine.pool.acquire().unwrap();
+        let instance = lease.instance.as_mut().unwrap();
+        let mut window = WindowState::new(
+            instance
+                .encoder
+                .encode(mel.window(0, mel.n_frames - 1))
+                .unwrap(),
+        );
+        let vocab = engine.model.config.vocab_size;
+        let mut decoder = KvDecoder::new(&mut instance.decoder, &mut window, vocab);
+        let prompt = [50257, 50363, 4222, 3758];
+        let run = |decoder: &mut KvDecoder<'_>| {
+            let (mut first, mut next) = (Vec::new(), Vec::new());
+            decoder.prefill(&prompt, &[0, 3], &mut first).unwrap();
+            decoder.step(&[262, 262], &[0, 0], &mut next).unwrap();
+            (first, next)
+        };
+        let (first_call, first_step) = run(&mut decoder);
+        let (cached_call, cached_step) = run(&mut decoder);
+        let max_diff = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max)
+        };
+        assert_eq!(first_call.len(), 2 * vocab);
+        assert!(max_diff(&first_call, &cached_call) < 1e-3);
+        assert_eq!(first_step.len(), 2 * vocab);
+        assert!(max_diff(&first_step, &cached_step) < 1e-3);
+        assert!(
+            max_diff(&first_step[..vocab], &first_step[vocab..]) < 1e-5,
+            "tiled rows agree"
+        );
+        let argmax = |row: &[f32]| crate::decode::filters::argmax(row);
+        assert_eq!(
+            argmax(&first_call[vocab..]),
+            262,
+            "'Please send' is followed by 'the'"
+        );
+    }
+
+    #[test]
+    fn zero_threads_or_instances_are_invalid() {
+        let mut config = EngineConfig::new("models/whisper-tiny.en");
+        config.instances = 0;
+        assert!(matches!(
+            Engine::new(config),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}

@@ -56,7 +56,10 @@ pub enum Error {
 
     // ----- Runtime ---------------------------------------------------------
     /// The ONNX Runtime shared library could not be found or loaded.
-    #[error("ONNX Runtime library not found or not loadable ({reason}); looked in: {}", fmt_paths(searched))]
+    #[error(
+        "ONNX Runtime library not found or not loadable ({reason}); looked in: {}",
+        fmt_paths(searched)
+    )]
     RuntimeNotFound {
         /// Every location that was tried, in order.
         searched: Vec<PathBuf>,

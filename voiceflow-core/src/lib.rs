@@ -3,12 +3,34 @@
 //! OpenAI Whisper models run as ONNX graphs through ONNX Runtime; the raw
 //! transcript can be turned into finished text for its destination
 //! ([`enhance`]) and kept in an encrypted local store ([`store`]).
+//!
+//! ```no_run
+//! use std::ops::ControlFlow;
+//! use voiceflow_core::engine::Audio;
+//! use voiceflow_core::{Engine, EngineConfig, TranscribeOptions};
+//!
+//! // A converted model folder; ONNX Runtime from ORT_DYLIB_PATH or runtime/.
+//! let engine = Engine::new(EngineConfig::new("models/whisper-tiny.en"))?;
+//! let options = TranscribeOptions::default();
+//!
+//! // Samples at any rate (mono here), or a WAV file.
+//! let samples = vec![0.0f32; 16_000];
+//! let transcript = engine.transcribe(&samples, 16_000, &options)?;
+//! println!("{:?} in {:.2} s", transcript.text, transcript.timings.total_s);
+//!
+//! // Segments as they are decoded, with progress; `Break` stops early.
+//! engine.transcribe_with(Audio::WavFile("long.wav".as_ref()), &options, &mut |segment, progress| {
+//!     println!("[{:.1}-{:.1}] {} ({:.0}%)", segment.start, segment.end, segment.text, 100.0 * progress.fraction());
+//!     ControlFlow::Continue(())
+//! })?;
+//! # Ok::<(), voiceflow_core::Error>(())
+//! ```
 
 #![warn(missing_docs)]
 
 pub mod audio;
 pub mod config;
-pub mod decode;
+pub(crate) mod decode;
 pub mod engine;
 pub mod enhance;
 pub mod error;
@@ -17,5 +39,13 @@ pub mod model;
 pub mod store;
 pub mod transcript;
 
+/// The README's Rust examples, compiled (and run where they can) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
+pub use config::{EngineConfig, Task, TranscribeOptions};
+pub use engine::Engine;
 pub use error::{Error, Result};
-pub use transcript::{Segment, Timings, Transcript};
+pub use model::ModelInfo;
+pub use transcript::{Progress, Segment, Timings, Transcript};

@@ -43,7 +43,8 @@ pub struct Transcript {
     pub text: String,
     /// Timed segments in order.
     pub segments: Vec<Segment>,
-    /// Language code (for example `"en"`).
+    /// Language code (for example `"en"`); empty when it was to be detected
+    /// but the audio was too short (under 10 ms) to hold a window.
     pub language: String,
     /// Probability of `language` when it was detected; 1.0 when it was given
     /// or the model is English-only.
@@ -52,4 +53,132 @@ pub struct Transcript {
     pub duration_s: f64,
     /// Time spent per stage.
     pub timings: Timings,
+}
+
+/// How far a transcription has come, passed with each segment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Seconds of audio transcribed so far.
+    pub done_s: f64,
+    /// Seconds of audio in total.
+    pub total_s: f64,
+}
+
+impl Progress {
+    /// The share done, from 0 to 1.
+    pub fn fraction(&self) -> f64 {
+        if self.total_s > 0.0 {
+            (self.done_s / self.total_s).clamp(0.0, 1.0)
+        } else {
+            1.0
+        }
+    }
+}
+
+/// `seconds` as `HH:MM:SS{sep}mmm`.
+fn clock(seconds: f32, sep: char) -> String {
+    let ms = (f64::from(seconds.max(0.0)) * 1000.0).round() as u64;
+    format!(
+        "{:02}:{:02}:{:02}{sep}{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+impl Transcript {
+    /// The segments as SubRip subtitles.
+    pub fn to_srt(&self) -> String {
+        let mut out = String::new();
+        for (i, s) in self.segments.iter().enumerate() {
+            out.push_str(&format!(
+                "{}\n{} --> {}\n{}\n\n",
+                i + 1,
+                clock(s.start, ','),
+                clock(s.end, ','),
+                s.text
+            ));
+        }
+        out
+    }
+
+    /// The segments as WebVTT subtitles.
+    pub fn to_vtt(&self) -> String {
+        let mut out = String::from("WEBVTT\n\n");
+        for s in &self.segments {
+            out.push_str(&format!(
+                "{} --> {}\n{}\n\n",
+                clock(s.start, '.'),
+                clock(s.end, '.'),
+                s.text
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transcript() -> Transcript {
+        let segment = |start, end, text: &str| Segment {
+            start,
+            end,
+            text: text.into(),
+            tokens: vec![],
+            avg_logprob: -0.2,
+            no_speech_prob: 0.01,
+            temperature: 0.0,
+        };
+        Transcript {
+            text: "Hello there. General Kenobi.".into(),
+            segments: vec![
+                segment(0.0, 2.5, "Hello there."),
+                segment(3661.25, 3663.0, "General Kenobi."),
+            ],
+            language: "en".into(),
+            language_probability: 1.0,
+            duration_s: 3663.0,
+            timings: Timings::default(),
+        }
+    }
+
+    #[test]
+    fn srt_numbers_cues_and_uses_commas() {
+        assert_eq!(
+            transcript().to_srt(),
+            "1\n00:00:00,000 --> 00:00:02,500\nHello there.\n\n\
+             2\n01:01:01,250 --> 01:01:03,000\nGeneral Kenobi.\n\n"
+        );
+    }
+
+    #[test]
+    fn vtt_has_a_header_and_uses_dots() {
+        let vtt = transcript().to_vtt();
+        assert!(vtt.starts_with("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHello there.\n"));
+        assert!(vtt.contains("01:01:01.250 --> 01:01:03.000\nGeneral Kenobi."));
+    }
+
+    #[test]
+    fn progress_fraction_is_bounded() {
+        assert_eq!(
+            Progress {
+                done_s: 5.0,
+                total_s: 10.0
+            }
+            .fraction(),
+            0.5
+        );
+        assert_eq!(
+            Progress {
+                done_s: 11.0,
+                total_s: 10.0
+            }
+            .fraction(),
+            1.0
+        );
+        assert_eq!(Progress::default().fraction(), 1.0);
+    }
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
 use store_support::{all_file_bytes, contains, open, passphrase, sample, sample_number};
-use voiceflow_core::store::{Context, Query, RecordData, Store, StoreKey};
+use voiceflow_core::store::{Context, Query, RecordContext, RecordData, Store, StoreKey};
 use voiceflow_core::Error;
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -111,7 +111,7 @@ fn context_filter_returns_only_that_context() {
         .put_batch(&(0..12).map(sample).collect::<Vec<_>>())
         .unwrap();
     let custom = RecordData {
-        context: Context::Custom("standup".into()),
+        context: RecordContext::Custom("standup".into()),
         raw_text: "yesterday I fixed the build".into(),
         ..Default::default()
     };
@@ -126,7 +126,7 @@ fn context_filter_returns_only_that_context() {
     assert_eq!(numbers, [10, 7, 4, 1]);
 
     let standup = store
-        .query(&Query::new().context(Context::from_label("standup")))
+        .query(&Query::new().context(RecordContext::from_label("standup")))
         .unwrap();
     assert_eq!(standup.records.len(), 1);
     assert_eq!(standup.records[0].id, custom_id);

@@ -1,1 +1,191 @@
-//! (filled by its issue)
+//! A Whisper model on ONNX Runtime: its folder ([`files`]), configuration
+//! ([`model_config`]), tokenizer ([`tokenizer`], [`special_tokens`]), the
+//! process-wide runtime ([`runtime`]) and the sessions that run it
+//! (`session`, `decoder`, `kv_cache`, internal).
+
+pub(crate) mod decoder;
+pub mod files;
+pub(crate) mod kv_cache;
+pub mod model_config;
+pub mod runtime;
+pub(crate) mod session;
+pub mod special_tokens;
+pub mod tokenizer;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use self::decoder::{DecoderSession, DecoderSessions};
+use self::files::{DecoderFiles, ModelFiles};
+use self::model_config::ModelConfig;
+use self::session::{load_session, EncoderSession};
+use self::tokenizer::WhisperTokenizer;
+use crate::audio::N_FRAMES;
+use crate::decode::filters::LogitFilters;
+use crate::decode::timestamp_rules::TimestampRules;
+use crate::{Error, Result};
+
+/// Timestamp tokens in the vocabulary (`<|0.00|>` … `<|30.00|>`).
+const TIMESTAMP_TOKENS: u32 = 1501;
+
+/// A description of the loaded model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// The model folder's name, for example `whisper-tiny.en`.
+    pub name: String,
+    /// The model folder.
+    pub dir: PathBuf,
+    /// Whether the model knows several languages (it can detect and translate).
+    pub multilingual: bool,
+    /// Language codes the model accepts (only `en` for English-only models).
+    pub languages: Vec<String>,
+    /// Mel bins per frame the encoder expects.
+    pub n_mels: usize,
+    /// Hidden size.
+    pub d_model: usize,
+    /// Decoder layers.
+    pub decoder_layers: usize,
+    /// Attention heads per decoder layer.
+    pub decoder_attention_heads: usize,
+    /// Vocabulary size, timestamps included.
+    pub vocab_size: usize,
+    /// Longest token sequence of one window, prompt included.
+    pub max_target_positions: usize,
+    /// `"merged"` (one decoder graph) or `"split"` (decoder and decoder with past).
+    pub decoder_layout: String,
+}
+
+/// The parts of a model shared by all its session instances.
+#[derive(Debug)]
+pub(crate) struct Model {
+    /// The model's files.
+    pub files: ModelFiles,
+    /// Dimensions and decoding settings.
+    pub config: ModelConfig,
+    /// Text ⟷ ids.
+    pub tokenizer: WhisperTokenizer,
+}
+
+/// One set of sessions: a model instance serves one transcription at a time.
+pub(crate) struct ModelInstance {
+    /// The encoder.
+    pub encoder: EncoderSession,
+    /// The decoder.
+    pub decoder: DecoderSession,
+}
+
+impl Model {
+    /// Reads and checks the model folder's configuration and tokenizer.
+    pub(crate) fn load(dir: &Path) -> Result<Self> {
+        let files = ModelFiles::locate(dir)?;
+        let config = ModelConfig::load(&files.config, files.generation_config.as_deref())?;
+        let tokenizer = WhisperTokenizer::load(&files.tokenizer)?;
+        let last_timestamp = tokenizer.special().timestamp_begin + TIMESTAMP_TOKENS;
+        if (config.vocab_size as u64) < u64::from(last_timestamp) {
+            return Err(Error::ModelMalformed {
+                path: files.config.clone(),
+                reason: format!(
+                    "vocab_size {} leaves no room for the timestamp tokens up to id {}",
+                    config.vocab_size,
+                    last_timestamp - 1
+                ),
+            });
+        }
+        Ok(Model {
+            files,
+            config,
+            tokenizer,
+        })
+    }
+
+    /// A description of the model.
+    pub(crate) fn info(&self) -> ModelInfo {
+        let c = &self.config;
+        let languages = if c.is_multilingual {
+            self.tokenizer
+                .special()
+                .languages
+                .iter()
+                .map(|(code, _)| code.clone())
+                .collect()
+        } else {
+            vec!["en".to_string()]
+        };
+        ModelInfo {
+            name: self.files.name(),
+            dir: self.files.dir.clone(),
+            multilingual: c.is_multilingual,
+            languages,
+            n_mels: c.n_mels,
+            d_model: c.d_model,
+            decoder_layers: c.decoder_layers,
+            decoder_attention_heads: c.decoder_attention_heads,
+            vocab_size: c.vocab_size,
+            max_target_positions: c.max_target_positions,
+            decoder_layout: match self.files.decoder {
+                DecoderFiles::Merged(_) => "merged",
+                DecoderFiles::Split { .. } => "split",
+            }
+            .to_string(),
+        }
+    }
+
+    /// Loads a new set of sessions with `threads` intra-op threads each.
+    pub(crate) fn instance(
+        &self,
+        env: &ort::environment::Environment,
+        threads: usize,
+    ) -> Result<ModelInstance> {
+        let c = &self.config;
+        let encoder = load_session(env, &self.files.encoder, threads)?;
+        let encoder = EncoderSession::new(encoder, &self.files.encoder, c.n_mels, N_FRAMES)?;
+        let load =
+            |path: &PathBuf| Ok::<_, Error>((load_session(env, path, threads)?, path.clone()));
+        let sessions = match &self.files.decoder {
+            DecoderFiles::Merged(path) => {
+                let (session, path) = load(path)?;
+                DecoderSessions::Merged(session, path)
+            }
+            DecoderFiles::Split { first, with_past } => DecoderSessions::Split {
+                first: load(first)?,
+                with_past: load(with_past)?,
+            },
+        };
+        let decoder = DecoderSession::new(
+            sessions,
+            c.decoder_layers,
+            c.decoder_attention_heads,
+            c.head_dim(),
+        )?;
+        Ok(ModelInstance { encoder, decoder })
+    }
+
+    /// The logit filters: the model's suppress list plus the control tokens,
+    /// blank and end of text at the first step, and the timestamp rules when
+    /// timestamps are on.
+    pub(crate) fn filters(&self, timestamps: bool) -> Result<LogitFilters> {
+        let special = self.tokenizer.special();
+        let mut suppress = self.config.suppress_tokens.clone();
+        suppress.extend(special.always_suppressed());
+        suppress.sort_unstable();
+        suppress.dedup();
+        let begin_suppress = if self.config.begin_suppress_tokens.is_empty() {
+            let mut blank = self.tokenizer.encode(" ")?;
+            blank.push(special.eot);
+            blank
+        } else {
+            self.config.begin_suppress_tokens.clone()
+        };
+        Ok(LogitFilters {
+            begin_suppress,
+            suppress,
+            timestamps: timestamps.then_some(TimestampRules {
+                eot: special.eot,
+                no_timestamps: special.no_timestamps,
+                timestamp_begin: special.timestamp_begin,
+                max_initial_timestamp_index: Some(self.config.max_initial_timestamp_index),
+            }),
+        })
+    }
+}

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use super::record::{Context, RecordData};
+use super::record::{RecordContext, RecordData};
 use crate::transcript::{Segment, Timings};
 
 /// The schema this version writes.
@@ -88,7 +88,7 @@ pub(crate) fn decode(payload: &[u8]) -> Result<RecordData, DecodeError> {
 }
 
 fn decode_v1(input: &mut Reader<'_>) -> Result<RecordData, DecodeError> {
-    let context = Context::from_label(&input.text()?);
+    let context = RecordContext::from_label(&input.text()?);
     let raw_text = input.text()?;
     let enhanced_text = match input.byte()? {
         0 => None,
@@ -231,7 +231,7 @@ mod tests {
 
     fn full_record() -> RecordData {
         RecordData {
-            context: Context::Custom("meeting notes".into()),
+            context: RecordContext::Custom("meeting notes".into()),
             raw_text: "Grüße, world".into(),
             enhanced_text: Some("Grüße, World.".into()),
             segments: vec![Segment {

@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use hmac::Mac;
 
 use super::crypto::{keyed_mac, Secret};
-use super::record::{Context, RecordData};
+use super::record::{RecordContext, RecordData};
 
 /// Length of an index token in bytes.
 pub(crate) const TOKEN_LEN: usize = 8;
@@ -62,7 +62,7 @@ pub(crate) struct IndexKey(Secret);
 /// What a token stands for; the tag keeps words and contexts apart.
 enum Term<'a> {
     Word(&'a str),
-    Context(&'a Context),
+    Context(&'a RecordContext),
 }
 
 impl IndexKey {
@@ -102,7 +102,7 @@ impl IndexKey {
     }
 
     /// The token of a context.
-    pub(crate) fn context_token(&self, context: &Context) -> Token {
+    pub(crate) fn context_token(&self, context: &RecordContext) -> Token {
         self.tokens([Term::Context(context)])[0]
     }
 
@@ -120,6 +120,7 @@ impl IndexKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enhance::Context;
     use crate::store::crypto::random_secret;
     use zeroize::Zeroizing;
 
@@ -159,7 +160,7 @@ mod tests {
     fn a_context_and_a_word_with_the_same_text_differ() {
         let key = IndexKey::new(random_secret());
         assert_ne!(
-            key.context_token(&Context::Email),
+            key.context_token(&Context::Email.into()),
             key.word_tokens(["email"])[0]
         );
     }
@@ -168,14 +169,14 @@ mod tests {
     fn record_tokens_cover_context_and_distinct_words_of_both_texts() {
         let key = IndexKey::new(random_secret());
         let data = RecordData {
-            context: Context::Chat,
+            context: Context::Chat.into(),
             raw_text: "see you see you".into(),
             enhanced_text: Some("See you tomorrow.".into()),
             ..Default::default()
         };
         let tokens = key.record_tokens(&data);
         assert_eq!(tokens.len(), 1 + 3);
-        assert_eq!(tokens[0], key.context_token(&Context::Chat));
+        assert_eq!(tokens[0], key.context_token(&Context::Chat.into()));
         for token in key.word_tokens(["see", "you", "tomorrow"]) {
             assert!(tokens.contains(&token));
         }

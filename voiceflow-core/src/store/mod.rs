@@ -23,7 +23,7 @@
 //! )?;
 //!
 //! let id = store.put(&RecordData {
-//!     context: Context::Email,
+//!     context: Context::Email.into(),
 //!     raw_text: "Let's move the budget meeting to Friday".into(),
 //!     language: "en".into(),
 //!     model: "base.en".into(),
@@ -72,7 +72,7 @@
 //! # Queries and the blind index
 //!
 //! [`Store::get`] by id; [`Store::query`] lists newest first by time range
-//! and [`Context`], a page at a time with a [`Cursor`], and searches by
+//! and [`RecordContext`], a page at a time with a [`Cursor`], and searches by
 //! keywords; [`Store::delete`], retention with [`Store::delete_older_than`],
 //! [`Store::count`]; export and import as JSON Lines.
 //!
@@ -125,12 +125,13 @@ mod record;
 mod rotation;
 mod transfer;
 
+pub use crate::enhance::Context;
 pub use config::{FlushPolicy, StoreConfig, DEFAULT_MAX_RECORD_BYTES};
 pub use db::Store;
 pub use id::RecordId;
 pub use index::MAX_WORD_CHARS;
 pub use keys::{KdfParams, StoreKey};
 pub use query::{Cursor, Page, Query, DEFAULT_PAGE_SIZE};
-pub use record::{Context, Record, RecordData, MAX_CONTEXT_LABEL_BYTES};
+pub use record::{Record, RecordContext, RecordData, MAX_CONTEXT_LABEL_BYTES};
 pub use rotation::RotationReport;
 pub use transfer::{ExportReport, ImportReport};

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use super::db::{record_id, storage_error, Store};
 use super::id::{unix_ms, RecordId};
 use super::index::{self, Token};
-use super::record::{Context, Record};
+use super::record::{Record, RecordContext};
 use crate::{Error, Result};
 
 /// Records per page when [`Query::limit`] is not set.
@@ -35,7 +35,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub struct Query {
     since: Option<SystemTime>,
     until: Option<SystemTime>,
-    context: Option<Context>,
+    context: Option<RecordContext>,
     words: Option<String>,
     limit: usize,
     cursor: Option<Cursor>,
@@ -73,8 +73,8 @@ impl Query {
     }
 
     /// Only records of this context.
-    pub fn context(mut self, context: Context) -> Self {
-        self.context = Some(context);
+    pub fn context(mut self, context: impl Into<RecordContext>) -> Self {
+        self.context = Some(context.into());
         self
     }
 
@@ -293,7 +293,7 @@ fn query_words(text: Option<&str>) -> Result<Vec<String>> {
 
 /// Whether a decrypted record really has every query word and the context
 /// (index tokens are truncated hashes, so this rules out collisions).
-fn matches(record: &Record, words: &[String], context: Option<&Context>) -> bool {
+fn matches(record: &Record, words: &[String], context: Option<&RecordContext>) -> bool {
     if context.is_some_and(|context| context.label() != record.data.context.label()) {
         return false;
     }

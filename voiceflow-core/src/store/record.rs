@@ -6,58 +6,54 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::id::RecordId;
+use crate::enhance::Context;
 use crate::transcript::{Segment, Timings, Transcript};
 use crate::{Error, Result};
 
-/// The longest user label a [`Context::Custom`] may have, in bytes.
+/// The longest user label a [`RecordContext::Custom`] may have, in bytes.
 pub const MAX_CONTEXT_LABEL_BYTES: usize = 64;
 
 /// Where a transcript was meant to go; records can be filtered by it.
 ///
-/// Stored and exported as its label: `"general"`, `"email"`, `"chat"`,
-/// `"document"`, `"code"`, or the user's own label. A custom label equal to a
-/// built-in name is that built-in context.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub enum Context {
-    /// No particular destination.
-    #[default]
-    General,
-    /// An e-mail.
-    Email,
-    /// A chat message.
-    Chat,
-    /// A document.
-    Document,
-    /// Source code or a technical note.
-    Code,
+/// Either one of the enhancement destinations ([`Context`]: general, email,
+/// chat, document, code) or the user's own label. Stored and exported as its
+/// label; a custom label equal to a destination's name is that destination.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RecordContext {
+    /// One of the destinations the enhancer knows.
+    Destination(Context),
     /// A label chosen by the user (1 to [`MAX_CONTEXT_LABEL_BYTES`] bytes).
     Custom(String),
 }
 
-impl Context {
+impl Default for RecordContext {
+    fn default() -> Self {
+        RecordContext::Destination(Context::default())
+    }
+}
+
+impl From<Context> for RecordContext {
+    fn from(context: Context) -> Self {
+        RecordContext::Destination(context)
+    }
+}
+
+impl RecordContext {
     /// The context's label, as stored and exported.
     pub fn label(&self) -> &str {
         match self {
-            Context::General => "general",
-            Context::Email => "email",
-            Context::Chat => "chat",
-            Context::Document => "document",
-            Context::Code => "code",
-            Context::Custom(label) => label,
+            RecordContext::Destination(context) => context.as_str(),
+            RecordContext::Custom(label) => label,
         }
     }
 
-    /// The context with this label: a built-in one for its name, otherwise
-    /// [`Context::Custom`].
+    /// The context with this label: a destination for its name, otherwise
+    /// [`RecordContext::Custom`].
     pub fn from_label(label: &str) -> Self {
-        match label {
-            "general" => Context::General,
-            "email" => Context::Email,
-            "chat" => Context::Chat,
-            "document" => Context::Document,
-            "code" => Context::Code,
-            other => Context::Custom(other.to_string()),
-        }
+        Context::ALL
+            .into_iter()
+            .find(|context| context.as_str() == label)
+            .map_or_else(|| RecordContext::Custom(label.to_string()), Into::into)
     }
 
     fn validate(&self) -> Result<()> {
@@ -71,21 +67,23 @@ impl Context {
     }
 }
 
-impl fmt::Display for Context {
+impl fmt::Display for RecordContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
     }
 }
 
-impl Serialize for Context {
+impl Serialize for RecordContext {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.label())
     }
 }
 
-impl<'de> Deserialize<'de> for Context {
+impl<'de> Deserialize<'de> for RecordContext {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        Ok(Context::from_label(&String::deserialize(deserializer)?))
+        Ok(RecordContext::from_label(&String::deserialize(
+            deserializer,
+        )?))
     }
 }
 
@@ -98,7 +96,7 @@ impl<'de> Deserialize<'de> for Context {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RecordData {
     /// Where the text was meant to go.
-    pub context: Context,
+    pub context: RecordContext,
     /// The transcript as the model wrote it.
     pub raw_text: String,
     /// The text after enhancement, when it was enhanced.
@@ -128,11 +126,11 @@ impl RecordData {
     /// The content of a record for a finished transcription.
     pub fn from_transcript(
         transcript: &Transcript,
-        context: Context,
+        context: impl Into<RecordContext>,
         model: impl Into<String>,
     ) -> Self {
         RecordData {
-            context,
+            context: context.into(),
             raw_text: transcript.text.clone(),
             enhanced_text: None,
             segments: transcript.segments.clone(),
@@ -228,26 +226,23 @@ mod tests {
 
     #[test]
     fn context_labels_round_trip() {
-        for context in [
-            Context::General,
-            Context::Email,
-            Context::Chat,
-            Context::Document,
-            Context::Code,
-            Context::Custom("meeting notes".into()),
-        ] {
-            assert_eq!(Context::from_label(context.label()), context);
+        let destinations = Context::ALL.into_iter().map(RecordContext::from);
+        for context in destinations.chain([RecordContext::Custom("meeting notes".into())]) {
+            assert_eq!(RecordContext::from_label(context.label()), context);
             let json = serde_json::to_string(&context).unwrap();
-            assert_eq!(serde_json::from_str::<Context>(&json).unwrap(), context);
+            assert_eq!(
+                serde_json::from_str::<RecordContext>(&json).unwrap(),
+                context
+            );
         }
-        assert_eq!(Context::from_label("email"), Context::Email);
+        assert_eq!(RecordContext::from_label("email"), Context::Email.into());
     }
 
     #[test]
     fn blank_or_long_context_labels_are_rejected() {
         for label in [String::new(), "  ".into(), "x".repeat(65)] {
             let data = RecordData {
-                context: Context::Custom(label),
+                context: RecordContext::Custom(label),
                 ..Default::default()
             };
             assert!(matches!(data.validate(), Err(Error::InvalidArgument(_))));

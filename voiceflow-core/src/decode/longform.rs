@@ -1,0 +1,281 @@
+//! Long-form transcription, faster-whisper style: the mel of the whole input
+//! (160 padding samples) is read in 30-s windows; each window is decoded with
+//! fallback, cut into segments at timestamp pairs, and the next window starts
+//! at the end of the last complete segment. The previous windows' tokens
+//! prompt the next window unless a high temperature was needed.
+
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::fallback::{decode_with_fallback, should_skip};
+use super::language::detect_language;
+use super::window::{Prompt, WindowTask};
+use super::Limits;
+use crate::audio::mel::Mel;
+use crate::audio::{HOP_LENGTH, N_FRAMES, SAMPLE_RATE};
+use crate::config::TranscribeOptions;
+use crate::model::kv_cache::{KvDecoder, WindowState};
+use crate::model::special_tokens::SpecialTokens;
+use crate::model::{Model, ModelInstance};
+use crate::transcript::{Progress, Segment, Timings};
+use crate::Result;
+
+/// Seconds per mel frame.
+const FRAME_SECONDS: f64 = HOP_LENGTH as f64 / SAMPLE_RATE as f64;
+/// Mel frames per timestamp step (the encoder halves the frame rate).
+const FRAMES_PER_TIMESTAMP: usize = 2;
+/// Above this temperature the next window is not prompted with this one's text.
+const PROMPT_RESET_ON_TEMPERATURE: f32 = 0.5;
+
+/// One window cut at its timestamps.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SplitWindow {
+    /// `(start_s, end_s, tokens)` relative to the window, tokens with their timestamps.
+    pub segments: Vec<(f64, f64, Vec<u32>)>,
+    /// Frames to move the window forward.
+    pub advance: usize,
+}
+
+/// Cuts a window's tokens into segments at consecutive timestamps (openai's
+/// `transcribe` rules). `segment_size` is the window's length in frames.
+pub(crate) fn split_window(
+    tokens: &[u32],
+    special: &SpecialTokens,
+    segment_size: usize,
+) -> SplitWindow {
+    let is_ts = |t: u32| special.is_timestamp(t);
+    let secs = |t: u32| f64::from(special.timestamp_seconds(t));
+    let n = tokens.len();
+    let single_timestamp_ending = n >= 2 && !is_ts(tokens[n - 2]) && is_ts(tokens[n - 1]);
+    let mut boundaries: Vec<usize> = (1..n)
+        .filter(|&i| is_ts(tokens[i]) && is_ts(tokens[i - 1]))
+        .collect();
+    if boundaries.is_empty() {
+        let window_s = segment_size as f64 * FRAME_SECONDS;
+        let end = match tokens.iter().rev().find(|&&t| is_ts(t)) {
+            Some(&t) if t != special.timestamp_begin => secs(t),
+            _ => window_s,
+        };
+        return SplitWindow {
+            segments: vec![(0.0, end, tokens.to_vec())],
+            advance: segment_size,
+        };
+    }
+    if single_timestamp_ending {
+        boundaries.push(n);
+    }
+    let mut segments = Vec::with_capacity(boundaries.len());
+    let mut last = 0;
+    for &b in &boundaries {
+        let slice = &tokens[last..b];
+        segments.push((secs(slice[0]), secs(slice[slice.len() - 1]), slice.to_vec()));
+        last = b;
+    }
+    let advance = if single_timestamp_ending {
+        segment_size
+    } else {
+        (tokens[last - 1].saturating_sub(special.timestamp_begin) as usize) * FRAMES_PER_TIMESTAMP
+    };
+    SplitWindow {
+        segments,
+        advance: advance.max(1),
+    }
+}
+
+/// What a long-form transcription produced.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LongformOutput {
+    /// The segments, in order.
+    pub segments: Vec<Segment>,
+    /// Language code and its probability (1 when it was not detected; `("", 0)`
+    /// when it was to be detected but the audio held no window).
+    pub language: (String, f32),
+}
+
+/// A transcription's language and its prompt token.
+struct Language {
+    code: String,
+    probability: f32,
+    /// `None` for English-only models, whose prompt has no language token.
+    token: Option<u32>,
+}
+
+/// The language to transcribe in: known, or to be detected on the first window.
+pub(crate) enum LanguageChoice {
+    /// English-only model: no language token in the prompt.
+    EnglishOnly,
+    /// A given language with its token.
+    Given(String, u32),
+    /// Detect it on the first window.
+    Detect,
+}
+
+/// Transcribes the whole `mel`, calling `on_segment` for each segment as it is
+/// produced; stops early when it returns `Break`.
+pub(crate) fn transcribe(
+    model: &Model,
+    instance: &mut ModelInstance,
+    mel: &Mel,
+    options: &TranscribeOptions,
+    language: LanguageChoice,
+    timings: &mut Timings,
+    on_segment: &mut dyn FnMut(&Segment, Progress) -> ControlFlow<()>,
+) -> Result<LongformOutput> {
+    let tokenizer = &model.tokenizer;
+    let special = tokenizer.special();
+    let n_ctx = model.config.max_target_positions;
+    let task = WindowTask {
+        tokenizer,
+        filters: model.filters(options.timestamps)?,
+        limits: Limits {
+            sample_len: n_ctx / 2,
+            n_ctx,
+        },
+    };
+    let content_frames = mel.n_frames.saturating_sub(1);
+    let total_s = content_frames as f64 * FRAME_SECONDS;
+    let mut language = match language {
+        LanguageChoice::EnglishOnly => Some(Language {
+            code: "en".into(),
+            probability: 1.0,
+            token: None,
+        }),
+        LanguageChoice::Given(code, token) => Some(Language {
+            code,
+            probability: 1.0,
+            token: Some(token),
+        }),
+        LanguageChoice::Detect => None,
+    };
+    let mut all_tokens = match &options.initial_prompt {
+        Some(text) if !text.trim().is_empty() => tokenizer.encode_prompt(text)?,
+        _ => Vec::new(),
+    };
+    let mut prompt_reset_since = 0;
+    let mut rng = StdRng::seed_from_u64(options.seed);
+    let mut logits = Vec::new();
+    let mut segments = Vec::new();
+    let mut seek = 0;
+    while seek < content_frames {
+        let segment_size = N_FRAMES.min(content_frames - seek);
+        let time_offset = seek as f64 * FRAME_SECONDS;
+        let window_end = (time_offset + segment_size as f64 * FRAME_SECONDS).min(total_s);
+
+        let started = Instant::now();
+        let encoder_out = instance.encoder.encode(mel.window(seek, segment_size))?;
+        timings.encoder_s += started.elapsed().as_secs_f64();
+
+        let started = Instant::now();
+        let mut window = WindowState::new(encoder_out);
+        let mut decoder =
+            KvDecoder::new(&mut instance.decoder, &mut window, model.config.vocab_size);
+        if language.is_none() {
+            let (code, probability) = detect_language(&mut decoder, special, &mut logits)?;
+            let token = special.language_token(&code);
+            language = Some(Language {
+                code,
+                probability,
+                token,
+            });
+        }
+        let sot_sequence =
+            special.sot_sequence(language.as_ref().and_then(|l| l.token), options.task);
+        let prompt = Prompt::new(
+            special,
+            &all_tokens[prompt_reset_since..],
+            &sot_sequence,
+            options.timestamps,
+            n_ctx,
+        );
+        let result =
+            decode_with_fallback(&mut decoder, &task, &prompt, options, &mut rng, &mut logits)?;
+        timings.decoder_s += started.elapsed().as_secs_f64();
+
+        if should_skip(&result, options) {
+            seek += segment_size;
+            continue;
+        }
+        let split = split_window(&result.tokens, special, segment_size);
+        seek += split.advance;
+        let progress = Progress {
+            done_s: (seek as f64 * FRAME_SECONDS).min(total_s),
+            total_s,
+        };
+        for (start, end, tokens) in split.segments {
+            let start = (time_offset + start).min(window_end);
+            let end = (time_offset + end).min(window_end);
+            let text = tokenizer.decode_text(&tokens).trim().to_string();
+            if start >= end || text.is_empty() {
+                continue;
+            }
+            all_tokens.extend_from_slice(&tokens);
+            let segment = Segment {
+                start: start as f32,
+                end: end as f32,
+                text,
+                tokens: tokens.into_iter().filter(|&t| t < special.eot).collect(),
+                avg_logprob: result.avg_logprob,
+                no_speech_prob: result.no_speech_prob,
+                temperature: result.temperature,
+            };
+            let flow = on_segment(&segment, progress);
+            segments.push(segment);
+            if flow.is_break() {
+                seek = content_frames;
+                break;
+            }
+        }
+        if !options.condition_on_previous_text || result.temperature > PROMPT_RESET_ON_TEMPERATURE {
+            prompt_reset_since = all_tokens.len();
+        }
+    }
+    let language = language.map_or((String::new(), 0.0), |l| (l.code, l.probability));
+    Ok(LongformOutput { segments, language })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::special_tokens::tests::specials;
+
+    const TS: u32 = 50363;
+
+    fn s() -> SpecialTokens {
+        specials(false)
+    }
+
+    #[test]
+    fn a_single_timestamp_ending_consumes_the_window() {
+        // <|0.00|> a b <|2.00|> <|2.00|> c <|4.00|>
+        let tokens = [TS, 1, 2, TS + 100, TS + 100, 3, TS + 200];
+        let split = split_window(&tokens, &s(), 3000);
+        assert_eq!(split.advance, 3000);
+        assert_eq!(split.segments.len(), 2);
+        assert_eq!(split.segments[0], (0.0, 2.0, vec![TS, 1, 2, TS + 100]));
+        assert_eq!(split.segments[1].0, 2.0);
+        assert!((split.segments[1].1 - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_unfinished_last_segment_is_decoded_again() {
+        // <|0.00|> a <|3.00|> <|3.00|> b (cut off): seek to 3.00 s = 300 frames.
+        let tokens = [TS, 1, TS + 150, TS + 150, 2];
+        let split = split_window(&tokens, &s(), 3000);
+        assert_eq!(split.segments.len(), 1);
+        assert_eq!(split.advance, 300);
+    }
+
+    #[test]
+    fn without_pairs_the_window_is_one_segment() {
+        let split = split_window(&[TS, 1, 2, TS + 250], &s(), 3000);
+        assert_eq!(split.segments, vec![(0.0, 5.0, vec![TS, 1, 2, TS + 250])]);
+        assert_eq!(split.advance, 3000);
+        // No timestamps at all (timestamps off): the window's length.
+        let split = split_window(&[1, 2], &s(), 1234);
+        assert!((split.segments[0].1 - 12.34).abs() < 1e-9);
+        assert_eq!(split.advance, 1234);
+    }
+}
