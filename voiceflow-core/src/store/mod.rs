@@ -89,6 +89,19 @@
 //! lowercased and cut to [`MAX_WORD_CHARS`] characters; a search matches
 //! records whose raw or enhanced text has every query word.
 //!
+//! # Known issue: a sled 0.34.7 deadlock under sustained heavy writes
+//!
+//! Under long bursts of writes at full speed (in our benchmarks, roughly one
+//! run in four of the whole suite, which writes about 250,000 records into
+//! fresh stores back to back), sled 0.34.7 can hang: a writer that grows the
+//! file waits, holding sled's segment accountant, for a file truncation that
+//! is queued in sled's shared I/O pool behind log-buffer writes, which in
+//! turn wait for the segment accountant. sled fixed this on its main branch
+//! (spacejam/sled pull request 1269: a dedicated truncation thread); no 0.34
+//! release carries the fix. The process has to be killed and restarted;
+//! as with any crash, everything flushed before is kept. Normal interactive use (a few records a
+//! minute) is far from the load that triggers it.
+//!
 //! # Formats
 //!
 //! The metadata carries a store format number (a newer one is refused with
