@@ -32,7 +32,7 @@ fn path(dir: &std::path::Path) -> CString {
 
 #[test]
 fn null_pointers_and_bad_utf8_are_status_codes_with_messages() {
-    let mut engine = 1 as *mut VfEngine; // must be cleared to NULL
+    let mut engine = std::ptr::dangling_mut::<VfEngine>(); // must be cleared to NULL
     let status = unsafe { vf_engine_new(null(), null(), &mut engine) };
     assert_eq!(status, VfStatus::VF_ERROR_NULL_POINTER);
     assert!(engine.is_null());
