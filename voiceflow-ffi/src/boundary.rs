@@ -76,7 +76,7 @@ pub(crate) fn guard(body: impl FnOnce() -> FfiResult) -> VfStatus {
 }
 
 /// The one NULL check: `pointer`, or `VF_ERROR_NULL_POINTER` naming `name`.
-pub(crate) fn non_null<T>(pointer: *const T, name: &'static str) -> FfiResult<NonNull<T>> {
+fn non_null<T>(pointer: *const T, name: &'static str) -> FfiResult<NonNull<T>> {
     NonNull::new(pointer.cast_mut()).ok_or(FfiError::Null(name))
 }
 

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use voiceflow_core::{EngineConfig, Progress, Segment, Task, TranscribeOptions};
 
-use crate::boundary::{arg, guard, optional_utf8, out, FfiError, FfiResult};
+use crate::boundary::{guard, optional_utf8, out, FfiError, FfiResult};
 use crate::handle::c_string;
 use crate::status::VfStatus;
 use crate::transcript::VfSegment;
@@ -95,6 +95,7 @@ pub unsafe extern "C" fn vf_engine_options_default(out_options: *mut VfEngineOpt
     })
 }
 
+/// The C view of an engine configuration.
 fn engine_options(config: &EngineConfig) -> VfEngineOptions {
     VfEngineOptions {
         runtime_library: std::ptr::null(),
@@ -117,6 +118,7 @@ pub unsafe extern "C" fn vf_transcribe_options_default(
     })
 }
 
+/// The C view of transcription options (no strings, no callback).
 fn transcribe_options(options: &TranscribeOptions) -> VfTranscribeOptions {
     VfTranscribeOptions {
         language: std::ptr::null(),
@@ -138,10 +140,9 @@ pub(crate) unsafe fn engine_config(
     options: *const VfEngineOptions,
 ) -> FfiResult<EngineConfig> {
     let mut config = EngineConfig::new(model_dir);
-    if options.is_null() {
+    let Some(options) = (unsafe { options.as_ref() }) else {
         return Ok(config);
-    }
-    let options = unsafe { arg(options, "options")? };
+    };
     config.runtime_library =
         unsafe { optional_utf8(options.runtime_library, "options.runtime_library")? }
             .map(Into::into);
@@ -173,10 +174,9 @@ pub(crate) unsafe fn transcribe_call(
         user_data: std::ptr::null_mut(),
         failure: None,
     };
-    if options.is_null() {
+    let Some(options) = (unsafe { options.as_ref() }) else {
         return Ok((core, sink));
-    }
-    let options = unsafe { arg(options, "options")? };
+    };
     core.language =
         unsafe { optional_utf8(options.language, "options.language")? }.map(str::to_string);
     core.task = match options.task {
