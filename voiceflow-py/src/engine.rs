@@ -130,6 +130,7 @@ impl Engine {
         self.0.close();
     }
 
+    /// Returns the engine itself, for `with`.
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }

@@ -157,6 +157,7 @@ impl Enhancer {
         py.detach(|| self.0.shutdown(Shutdown::Drain));
     }
 
+    /// Returns the enhancer itself, for `with`.
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }

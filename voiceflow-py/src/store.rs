@@ -227,6 +227,7 @@ impl Store {
         self.with_store(py, |store| Ok(store.count()))
     }
 
+    /// Returns the store itself, for `with`.
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
