@@ -6,13 +6,14 @@ CARGO   ?= cargo
 MODEL   ?= models/whisper-tiny.en
 SAMPLE  ?= examples/samples/dictation.wav
 THREADS ?= 2
+WHEELS  := $(or $(CARGO_TARGET_DIR),target)/wheels
 CACHE   := $(or $(VOICEFLOW_CACHE),$(CURDIR)/.cache)
 export ORT_DYLIB_PATH := $(CURDIR)/runtime/libonnxruntime.so
 # The CTranslate2 folders setup extracts: the converter tests compare against them.
 export VOICEFLOW_CT2_TINY_EN := $(CACHE)/ct2/tiny.en
 export VOICEFLOW_CT2_BASE := $(CACHE)/ct2/base
 
-.PHONY: run test setup setup-test models lint test-rust test-python bench eval clean-models
+.PHONY: run test setup setup-test models lint test-rust test-python python-bindings test-bindings bench eval clean-models
 
 ## make run: set up (first time), build, transcribe the bundled sample, print text + timings
 run: setup
@@ -42,8 +43,20 @@ lint:
 test-rust:
 	$(CARGO) test --workspace --all-features
 
-test-python:
+## make test-python: the converter's tests and the Python bindings' tests (on the installed wheel)
+test-python: python-bindings
 	$(PY) -m pytest -q tests/python
+
+## make python-bindings: build the voiceflow wheel (abi3, release) and install it into .venv;
+## --no-deps because numpy and onnxruntime are already pinned there by scripts/requirements.txt
+python-bindings: setup-test
+	rm -rf $(WHEELS)
+	.venv/bin/maturin build --release -m voiceflow-py/Cargo.toml -o $(WHEELS)
+	$(PY) -m pip install -q --disable-pip-version-check --force-reinstall --no-deps $(WHEELS)/voiceflow-*.whl
+
+## make test-bindings: only the Python bindings' tests and example
+test-bindings: python-bindings
+	$(PY) -m pytest -q tests/python/test_bindings_*.py
 
 ## make bench: criterion benchmarks (store, enhance, mel, transcribe)
 bench: setup
