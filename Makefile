@@ -6,6 +6,7 @@ CARGO   ?= cargo
 MODEL   ?= models/whisper-tiny.en
 SAMPLE  ?= examples/samples/dictation.wav
 THREADS ?= 2
+WHEELS  := $(or $(CARGO_TARGET_DIR),target)/wheels
 CACHE   := $(or $(VOICEFLOW_CACHE),$(CURDIR)/.cache)
 export ORT_DYLIB_PATH := $(CURDIR)/runtime/libonnxruntime.so
 # The CTranslate2 folders setup extracts: the converter tests compare against them.
@@ -21,7 +22,7 @@ VERSION     := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 
 # What a static link needs besides libvoiceflow.a (`rustc --print native-static-libs`, Linux).
 FFI_LIBS_PRIVATE := -ldl -lgcc_s -lutil -lrt -lpthread -lm -lc
 
-.PHONY: run test setup setup-test models lint test-rust test-c test-python bench eval clean-models header install
+.PHONY: run test setup setup-test models lint test-rust test-c test-python python-bindings test-bindings bench eval clean-models header install
 
 ## make run: set up (first time), build, transcribe the bundled sample, print text + timings
 run: setup
@@ -72,8 +73,20 @@ install:
 	    -e 's|@LIBS_PRIVATE@|$(FFI_LIBS_PRIVATE)|' voiceflow-ffi/voiceflow.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/voiceflow.pc
 
-test-python:
+## make test-python: the converter's tests and the Python bindings' tests (on the installed wheel)
+test-python: python-bindings
 	$(PY) -m pytest -q tests/python
+
+## make python-bindings: build the voiceflow wheel (abi3, release) and install it into .venv;
+## --no-deps because numpy and onnxruntime are already pinned there by scripts/requirements.txt
+python-bindings: setup-test
+	rm -rf $(WHEELS)
+	.venv/bin/maturin build --release -m voiceflow-py/Cargo.toml -o $(WHEELS)
+	$(PY) -m pip install -q --disable-pip-version-check --force-reinstall --no-deps $(WHEELS)/voiceflow-*.whl
+
+## make test-bindings: only the Python bindings' tests and example
+test-bindings: python-bindings
+	$(PY) -m pytest -q tests/python/test_bindings_*.py
 
 ## make bench: criterion benchmarks (store, enhance, mel, transcribe)
 bench: setup

@@ -1,0 +1,57 @@
+"""Shared helpers of the Python binding tests (test_bindings_*.py)."""
+
+from __future__ import annotations
+
+import re
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TINY_EN = REPO / "models" / "whisper-tiny.en"
+SPEECH = REPO / "tests" / "fixtures" / "speech"
+
+
+def words(text: str) -> list[str]:
+    """Lowercase words without punctuation."""
+    return re.sub(r"[^\w']+", " ", text.lower()).split()
+
+
+def word_errors(reference: str, heard: str) -> int:
+    """Word-level edit distance between two texts after `words`."""
+    ref, hyp = words(reference), words(heard)
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        diagonal, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (r != h))
+    return row[-1]
+
+
+def manifest() -> dict[str, str]:
+    """The fixtures' spoken texts by file name."""
+    lines = (SPEECH / "manifest.tsv").read_text().splitlines()[1:]
+    return dict(line.split("\t", 1) for line in lines if line)
+
+
+def read_int16(name: str) -> tuple[np.ndarray, int]:
+    """A 16-bit PCM fixture as (frames, channels) int16 samples and its rate."""
+    with wave.open(str(SPEECH / name)) as w:
+        assert w.getsampwidth() == 2, name
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+        return data.reshape(-1, w.getnchannels()), w.getframerate()
+
+
+@pytest.fixture(scope="session")
+def voiceflow():
+    """The installed voiceflow package (`make test` installs it)."""
+    return pytest.importorskip("voiceflow", reason="the voiceflow wheel is not installed (make python-bindings)")
+
+
+@pytest.fixture(scope="session")
+def engine(voiceflow):
+    """One tiny.en engine shared by the tests."""
+    with voiceflow.Engine(TINY_EN, threads=2) as engine:
+        yield engine

@@ -1,0 +1,276 @@
+"""The voiceflow Python module's Engine: real tiny.en model, real ONNX Runtime, real speech."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+from conftest import REPO, SPEECH, TINY_EN, manifest, read_int16, word_errors, words
+
+REPORT = manifest()["report.wav"]
+
+
+def test_every_fixture_file_gives_the_manifest_words(engine):
+    for name, text in manifest().items():
+        heard = engine.transcribe(SPEECH / name).text
+        # tiny.en drops an "a" here and there: one word off per sentence passes.
+        assert word_errors(text, heard) <= 1, (name, heard)
+    assert words(engine.transcribe(SPEECH / "report.wav").text) == words(REPORT)
+
+
+def test_transcript_has_segments_timings_language_and_subtitles(engine):
+    t = engine.transcribe(str(SPEECH / "report.wav"))
+    assert words(t.text) == words(REPORT)
+    assert t.language == "en" and t.language_probability == 1.0
+    assert 2.0 < t.duration_s < 10.0
+    assert t.segments and words(" ".join(s.text for s in t.segments)) == words(REPORT)
+    first = t.segments[0]
+    assert 0.0 <= first.start < first.end <= t.duration_s + 0.5
+    assert first.tokens and first.avg_logprob < 0.0 and 0.0 <= first.no_speech_prob <= 1.0
+    timings = t.timings
+    assert 0.0 < timings.encoder_s and 0.0 < timings.decoder_s <= timings.total_s
+    assert t.to_srt().startswith("1\n00:00:0") and first.text in t.to_srt()
+    assert t.to_vtt().startswith("WEBVTT\n\n00:00:0")
+    assert repr(t).startswith('Transcript(text="Please send') and "segments=" in repr(t)
+    assert repr(first).startswith("Segment(start=")
+
+
+def test_numpy_dtypes_and_layouts_give_the_same_words(engine):
+    pcm, rate = read_int16("report.wav")
+    mono = pcm[:, 0]
+    as_float = mono.astype(np.float32) / 32768.0
+    inputs = {
+        "int16": mono,
+        "float32": as_float,
+        "float64": as_float.astype(np.float64),
+        "stereo 2-D": np.stack([as_float, as_float], axis=1),
+        "(frames, 1)": as_float[:, None],
+        "strided": np.repeat(as_float, 2)[::2],
+    }
+    for label, audio in inputs.items():
+        assert words(engine.transcribe(audio, rate).text) == words(REPORT), label
+
+
+def test_other_rates_and_stereo_arrays_give_the_calling_words(engine):
+    expected = words(manifest()["calling.wav"])
+    for name in ["calling_44k_stereo.wav", "calling_8k.wav"]:
+        pcm, rate = read_int16(name)
+        assert rate != 16000
+        assert words(engine.transcribe(pcm, rate).text) == expected, name
+        assert words(engine.transcribe(SPEECH / name).text) == expected, name
+
+
+def test_wav_bytes_and_path_like_inputs(engine):
+    from_bytes = engine.transcribe((SPEECH / "report.wav").read_bytes())
+    from_path = engine.transcribe(SPEECH / "report.wav")
+    assert from_bytes.text == from_path.text
+    assert words(from_path.text) == words(REPORT)
+
+
+def test_model_info_describes_tiny_en(engine):
+    info = engine.model_info
+    assert info.name == "whisper-tiny.en"
+    assert not info.multilingual and info.languages == ["en"]
+    assert info.n_mels == 80 and info.vocab_size > 50000
+    assert "whisper-tiny.en" in repr(info)
+
+
+def test_bad_audio_raises_invalid_audio(voiceflow, engine):
+    cases = {
+        "empty": np.zeros(0, dtype=np.float32),
+        "NaN": np.array([0.0, np.nan] * 8000, dtype=np.float32),
+        "corrupt WAV bytes": b"RIFF\x10\x00\x00\x00WAVEjunk",
+        "wrong dtype": np.zeros(16000, dtype=np.int32),
+        "3-D": np.zeros((10, 10, 2), dtype=np.float32),
+    }
+    for label, audio in cases.items():
+        with pytest.raises(voiceflow.InvalidAudioError) as raised:
+            engine.transcribe(audio)
+        assert isinstance(raised.value, ValueError), label
+        assert str(raised.value), label
+    with pytest.raises(voiceflow.InvalidAudioError, match="dtype int32"):
+        engine.transcribe(np.zeros(16000, dtype=np.int32))
+
+
+def test_bad_arguments_raise_invalid_argument(voiceflow, engine):
+    audio = np.zeros(16000, dtype=np.float32)
+    with pytest.raises(voiceflow.InvalidArgumentError, match="sample rate"):
+        engine.transcribe(audio, 0)
+    with pytest.raises(voiceflow.InvalidArgumentError, match="English-only"):
+        engine.transcribe(audio, language="de")
+    with pytest.raises(voiceflow.InvalidArgumentError, match="task"):
+        engine.transcribe(audio, task="summarise")
+    with pytest.raises(voiceflow.InvalidArgumentError, match="beam_size"):
+        engine.transcribe(audio, beam_size=0)
+    with pytest.raises(TypeError, match="numpy array, WAV bytes or a path"):
+        engine.transcribe([0.0] * 16000)
+
+
+def test_missing_files_raise_io_and_model_errors(voiceflow, engine, tmp_path):
+    with pytest.raises(voiceflow.IoError) as raised:
+        engine.transcribe(tmp_path / "missing.wav")
+    assert isinstance(raised.value, OSError) and raised.value.errno == 2
+    assert raised.value.filename == str(tmp_path / "missing.wav")
+    with pytest.raises(voiceflow.ModelError, match="whisper-none"):
+        voiceflow.Engine(tmp_path / "whisper-none")
+    with pytest.raises(voiceflow.InvalidArgumentError):
+        voiceflow.Engine(TINY_EN, instances=0)
+
+
+def test_calls_after_close_raise_closed(voiceflow):
+    engine = voiceflow.Engine(TINY_EN, threads=1)
+    with engine as same:
+        assert same is engine and not engine.closed
+    assert engine.closed
+    with pytest.raises(voiceflow.ClosedError, match="engine is closed"):
+        engine.transcribe(SPEECH / "report.wav")
+
+
+def test_on_segment_gets_every_segment_with_progress(engine):
+    seen = []
+    t = engine.transcribe(SPEECH / "report.wav", on_segment=lambda s, p: seen.append((s.text, p.fraction, p.total_s)))
+    assert [text for text, _, _ in seen] == [s.text for s in t.segments]
+    assert all(0.0 < fraction <= 1.0 for _, fraction, _ in seen)
+    assert seen[-1][2] == pytest.approx(t.duration_s, abs=0.1)
+
+
+def long_audio() -> np.ndarray:
+    """Every fixture spoken after the other (about 20 s, several segments)."""
+    clips = [read_int16(name)[0][:, 0] for name in manifest()]
+    return np.concatenate(clips).astype(np.float32) / 32768.0
+
+
+def test_returning_false_stops_and_keeps_the_segments_so_far(engine):
+    audio = long_audio()
+    full = engine.transcribe(audio)
+    assert len(full.segments) >= 3
+    calls = []
+    stopped = engine.transcribe(audio, on_segment=lambda s, p: calls.append(s.text) or False)
+    assert calls == [full.segments[0].text]
+    assert [s.text for s in stopped.segments] == calls
+
+
+def test_an_exception_in_on_segment_is_raised_unchanged(engine):
+    class Stop(Exception):
+        pass
+
+    error = Stop("from the callback")
+    calls = []
+
+    def on_segment(segment, progress):
+        calls.append(segment.text)
+        raise error
+
+    with pytest.raises(Stop) as raised:
+        engine.transcribe(long_audio(), on_segment=on_segment)
+    assert raised.value is error and len(calls) == 1
+
+
+def gil_free_ratio() -> float:
+    """Wall time of two threads hashing at once over the sum of both alone:
+    how much parallelism the machine offers (a busy machine offers none)."""
+    data = b"x" * 200_000_000
+
+    def timed() -> float:
+        started = time.perf_counter()
+        hashlib.sha256(data).digest()  # releases the GIL
+        return time.perf_counter() - started
+
+    single = timed() + timed()
+    threads = [threading.Thread(target=timed) for _ in range(2)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return (time.perf_counter() - started) / single
+
+
+def test_two_threads_transcribe_at_once_with_the_gil_released(voiceflow):
+    audio = long_audio()
+    with voiceflow.Engine(TINY_EN, threads=1, instances=2) as engine:
+        engine.transcribe(audio[:16000])  # warm up both paths of the first instance
+
+        def timed() -> float:
+            started = time.perf_counter()
+            engine.transcribe(audio)
+            return time.perf_counter() - started
+
+        attempts = []
+        for _ in range(5):
+            single = timed() + timed()
+            threads = [threading.Thread(target=timed) for _ in range(2)]
+            started = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - started
+            attempts.append((wall, single))
+            if wall < 0.85 * single:
+                return
+        pytest.fail(
+            f"two threads took as long as one after the other: (wall, sum) = {attempts}; "
+            f"a GIL-free reference (hashlib) gets wall/sum = {gil_free_ratio():.2f} on this machine now"
+        )
+
+
+def test_python_threads_keep_running_while_one_transcribes(engine):
+    audio = long_audio()
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (engine.transcribe(audio), done.set()))
+    started = last = time.perf_counter()
+    longest_pause = 0.0
+    worker.start()
+    while not done.is_set():
+        now = time.perf_counter()
+        longest_pause, last = max(longest_pause, now - last), now
+    worker.join()
+    took = time.perf_counter() - started
+    # Holding the GIL through inference would stop this loop for the whole call.
+    assert longest_pause < 0.25 * took, (longest_pause, took)
+
+
+def test_the_onnxruntime_package_provides_the_runtime_without_ort_dylib_path(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import voiceflow
+        from voiceflow import _native
+
+        library = voiceflow.bundled_runtime_library()
+        assert "onnxruntime" not in sys.modules, "found without importing onnxruntime"
+        assert library and "onnxruntime" in library and "capi" in library, library
+        try:
+            _native.Engine({str(TINY_EN)!r})
+        except voiceflow.RuntimeNotFoundError:
+            pass
+        else:
+            raise AssertionError("ONNX Runtime was found without the package's default")
+        engine = voiceflow.Engine({str(TINY_EN)!r}, threads=2)
+        print(engine.transcribe({str(SPEECH / "report.wav")!r}).text)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("ORT_DYLIB_PATH", "VOICEFLOW_RUNTIME_DIR")}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert words(done.stdout) == words(REPORT)
+
+
+def test_the_example_prints_the_words():
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "python" / "transcribe.py")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert words(done.stdout) == words(REPORT)

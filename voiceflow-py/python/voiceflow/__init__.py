@@ -1,0 +1,117 @@
+"""VoiceFlow: speech-to-text with Whisper models on ONNX Runtime.
+
+>>> import voiceflow
+>>> with voiceflow.Engine("models/whisper-tiny.en") as engine:  # doctest: +SKIP
+...     print(engine.transcribe("speech.wav").text)
+
+ONNX Runtime's shared library comes from the ``onnxruntime`` package (a
+dependency) unless ``runtime_library`` or ``ORT_DYLIB_PATH`` names one.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+from typing import Any, Self
+
+from . import _native
+from ._native import (
+    Edit,
+    Enhanced,
+    Enhancer,
+    ModelInfo,
+    Progress,
+    Record,
+    Segment,
+    Store,
+    Timings,
+    Transcript,
+    __version__,
+)
+from .errors import (
+    BackendError,
+    CancelledError,
+    ClosedError,
+    Error,
+    InferenceError,
+    IntegrityError,
+    InvalidArgumentError,
+    InvalidAudioError,
+    IoError,
+    ModelError,
+    NotFoundError,
+    QueueFullError,
+    RecordTooLargeError,
+    RequestTimeoutError,
+    RuntimeNotFoundError,
+    StorageError,
+    StoreError,
+    StoreFormatError,
+    WrongKeyError,
+)
+
+__all__ = [
+    "__version__",
+    "BackendError",
+    "bundled_runtime_library",
+    "CancelledError",
+    "ClosedError",
+    "Edit",
+    "Engine",
+    "Enhanced",
+    "Enhancer",
+    "Error",
+    "InferenceError",
+    "IntegrityError",
+    "InvalidArgumentError",
+    "InvalidAudioError",
+    "IoError",
+    "ModelError",
+    "ModelInfo",
+    "NotFoundError",
+    "Progress",
+    "QueueFullError",
+    "Record",
+    "RecordTooLargeError",
+    "RequestTimeoutError",
+    "RuntimeNotFoundError",
+    "Segment",
+    "StorageError",
+    "Store",
+    "StoreError",
+    "StoreFormatError",
+    "Timings",
+    "Transcript",
+    "WrongKeyError",
+]
+
+# The library's file name in onnxruntime/capi/ on each platform.
+_RUNTIME_PATTERNS = ("libonnxruntime.so*", "libonnxruntime*.dylib", "onnxruntime.dll")
+
+
+def bundled_runtime_library() -> str | None:
+    """The ONNX Runtime library of the installed ``onnxruntime`` package,
+    found without importing it; None when there is none."""
+    spec = importlib.util.find_spec("onnxruntime")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for pattern in _RUNTIME_PATTERNS:
+            found = sorted(glob.glob(os.path.join(folder, "capi", pattern)))
+            if found:
+                return found[-1]
+    return None
+
+
+class Engine(_native.Engine):
+    __doc__ = _native.Engine.__doc__
+
+    def __new__(
+        cls,
+        model_dir: str | os.PathLike[str],
+        *,
+        runtime_library: str | os.PathLike[str] | None = None,
+        **options: Any,
+    ) -> Self:
+        if runtime_library is None and not os.environ.get("ORT_DYLIB_PATH"):
+            runtime_library = bundled_runtime_library()
+        return super().__new__(cls, model_dir, runtime_library=runtime_library, **options)

@@ -1,0 +1,269 @@
+"""Type stubs of the native module voiceflow._native (import voiceflow instead)."""
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Literal, Self, TypeAlias, final
+
+from typing_extensions import disjoint_base
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "Edit",
+    "Engine",
+    "Enhanced",
+    "Enhancer",
+    "ModelInfo",
+    "Progress",
+    "Record",
+    "Segment",
+    "Store",
+    "Timings",
+    "Transcript",
+    "__version__",
+]
+__version__: str
+
+_Audio: TypeAlias = (
+    npt.NDArray[np.float32]
+    | npt.NDArray[np.float64]
+    | npt.NDArray[np.int16]
+    | bytes
+    | str
+    | os.PathLike[str]
+)
+
+@final
+class Segment:
+    """One timed piece of a transcript."""
+
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def tokens(self) -> list[int]: ...
+    @property
+    def avg_logprob(self) -> float: ...
+    @property
+    def no_speech_prob(self) -> float: ...
+    @property
+    def temperature(self) -> float: ...
+
+@final
+class Timings:
+    """Wall-clock time spent in each stage of one transcription, in seconds."""
+
+    @property
+    def decode_audio_s(self) -> float: ...
+    @property
+    def mel_s(self) -> float: ...
+    @property
+    def encoder_s(self) -> float: ...
+    @property
+    def decoder_s(self) -> float: ...
+    @property
+    def total_s(self) -> float: ...
+
+@final
+class Progress:
+    """How far a transcription has come, passed with each segment to on_segment."""
+
+    @property
+    def done_s(self) -> float: ...
+    @property
+    def total_s(self) -> float: ...
+    @property
+    def fraction(self) -> float: ...
+
+@final
+class Transcript:
+    """The result of transcribing one piece of audio."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def language_probability(self) -> float: ...
+    @property
+    def duration_s(self) -> float: ...
+    @property
+    def segments(self) -> list[Segment]: ...
+    @property
+    def timings(self) -> Timings: ...
+    def to_srt(self) -> str: ...
+    def to_vtt(self) -> str: ...
+
+@final
+class ModelInfo:
+    """What model an engine runs."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def dir(self) -> Path: ...
+    @property
+    def multilingual(self) -> bool: ...
+    @property
+    def languages(self) -> list[str]: ...
+    @property
+    def n_mels(self) -> int: ...
+    @property
+    def d_model(self) -> int: ...
+    @property
+    def decoder_layers(self) -> int: ...
+    @property
+    def decoder_attention_heads(self) -> int: ...
+    @property
+    def vocab_size(self) -> int: ...
+    @property
+    def max_target_positions(self) -> int: ...
+    @property
+    def decoder_layout(self) -> str: ...
+
+@disjoint_base
+class Engine:
+    """Speech-to-text with one Whisper model (a converted model folder)."""
+
+    def __new__(
+        cls,
+        model_dir: str | os.PathLike[str],
+        *,
+        threads: int | None = None,
+        instances: int = 1,
+        runtime_library: str | os.PathLike[str] | None = None,
+        max_audio_duration_s: float | None = None,
+    ) -> Self: ...
+    def transcribe(
+        self,
+        audio: _Audio,
+        sample_rate: int = 16000,
+        *,
+        language: str | None = None,
+        task: Literal["transcribe", "translate"] = "transcribe",
+        beam_size: int = 1,
+        initial_prompt: str | None = None,
+        timestamps: bool = True,
+        on_segment: Callable[[Segment, Progress], bool | None] | None = None,
+    ) -> Transcript: ...
+    @property
+    def model_info(self) -> ModelInfo: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None: ...
+
+@final
+class Record:
+    """A stored transcript."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def created_at_ms(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def context(self) -> str: ...
+    @property
+    def raw_text(self) -> str: ...
+    @property
+    def enhanced_text(self) -> str | None: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def duration_s(self) -> float: ...
+    @property
+    def segments(self) -> list[Segment]: ...
+    @property
+    def timings(self) -> Timings: ...
+    @property
+    def metadata(self) -> dict[str, str]: ...
+
+@final
+class Store:
+    """An encrypted transcript store in the folder `path`."""
+
+    def __new__(
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str | None = None,
+        *,
+        key: bytes | None = None,
+        encrypted: bool = True,
+    ) -> Self: ...
+    def put(
+        self,
+        transcript: Transcript | str,
+        context: str = "general",
+        enhanced_text: str | None = None,
+        metadata: dict[str, str] | None = None,
+        model: str = "",
+    ) -> str: ...
+    def get(self, id: str) -> Record: ...
+    def delete(self, id: str) -> None: ...
+    def search(self, words: str, limit: int = 20) -> list[Record]: ...
+    def query(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        context: str | None = None,
+        words: str | None = None,
+        limit: int | None = None,
+    ) -> list[Record]: ...
+    def flush(self) -> None: ...
+    @property
+    def encrypted(self) -> bool: ...
+    def close(self) -> None: ...
+    def __len__(self) -> int: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None: ...
+
+@final
+class Edit:
+    """One change the enhancer made."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def before(self) -> str: ...
+    @property
+    def after(self) -> str: ...
+
+@final
+class Enhanced:
+    """The enhanced text and how it came about."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def backend(self) -> str: ...
+    @property
+    def edits(self) -> list[Edit]: ...
+
+@final
+class Enhancer:
+    """Finishes raw dictation for a destination with the built-in rules."""
+
+    def __new__(cls, capacity: int | None = None, workers: int | None = None) -> Self: ...
+    def enhance(
+        self,
+        text: str,
+        context: Literal["general", "email", "chat", "document", "code"] = "general",
+        *,
+        language: str | None = None,
+        timeout: float | None = None,
+    ) -> Enhanced: ...
+    @property
+    def depth(self) -> int: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None: ...
