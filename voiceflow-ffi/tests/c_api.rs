@@ -177,7 +177,7 @@ fn records_go_in_come_back_are_found_and_deleted() {
 }
 
 /// A long dictation: the rule enhancer works on it for most of a second
-/// (0.9 s in a debug build here), far longer than the 50-ms timeouts below.
+/// (0.9 s in a debug build here), far longer than the 100-ms timeouts below.
 fn long_text() -> CString {
     CString::new("um so the the rate is twenty five percent comma right ".repeat(150_000)).unwrap()
 }
@@ -208,7 +208,7 @@ fn the_enhancer_finishes_text_and_reports_timeout_full_queue_and_close() {
     let long = long_text();
     for _ in 0..2 {
         let status = unsafe {
-            vf_enhancer_enhance(enhancer, long.as_ptr(), VF_CONTEXT_GENERAL, 50, &mut out)
+            vf_enhancer_enhance(enhancer, long.as_ptr(), VF_CONTEXT_GENERAL, 100, &mut out)
         };
         assert_eq!(status, VfStatus::VF_ERROR_TIMEOUT, "{}", last_error());
         assert!(out.is_null());
