@@ -69,7 +69,7 @@ started=$SECONDS
 step "valgrind: error paths (model load, input checks, store, enhancer)"
 "${valgrind[@]}" "$work/error_paths" "$model" "$(mktemp -d -p "$work")"
 # Under valgrind, ONNX Runtime's encoder kernels run more than a thousand
-# times slower than natively (over 15 minutes for one 30-s window), so the
+# times slower than natively (22 minutes for report.wav on this 2-core VM), so the
 # example's full transcription under valgrind is opt-in.
 if [ "${VOICEFLOW_VALGRIND_EXAMPLE:-0}" = 1 ]; then
     step "valgrind: example on $fixture (slow)"
