@@ -13,15 +13,24 @@ export ORT_DYLIB_PATH := $(CURDIR)/runtime/libonnxruntime.so
 export VOICEFLOW_CT2_TINY_EN := $(CACHE)/ct2/tiny.en
 export VOICEFLOW_CT2_BASE := $(CACHE)/ct2/base
 
-.PHONY: run test setup setup-test models lint test-rust test-python python-bindings test-bindings bench eval clean-models
+# The C library: `make install PREFIX=...` builds it with FFI_PROFILE (cargo profile).
+PREFIX      ?= /usr/local
+FFI_PROFILE ?= release
+TARGET_DIR  := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+FFI_OUT     := $(TARGET_DIR)/$(if $(filter dev,$(FFI_PROFILE)),debug,$(FFI_PROFILE))
+VERSION     := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# What a static link needs besides libvoiceflow.a (`rustc --print native-static-libs`, Linux).
+FFI_LIBS_PRIVATE := -ldl -lgcc_s -lutil -lrt -lpthread -lm -lc
+
+.PHONY: run test setup setup-test models lint test-rust test-c test-python python-bindings test-bindings bench eval clean-models header install
 
 ## make run: set up (first time), build, transcribe the bundled sample, print text + timings
 run: setup
 	$(CARGO) build --release --bin voiceflow
 	./target/release/voiceflow transcribe --model $(MODEL) --threads $(THREADS) $(SAMPLE)
 
-## make test: set up (first time) and run every test: Rust (unit, integration, e2e with real models), Python
-test: setup-test lint test-rust test-python
+## make test: set up (first time) and run every test: Rust (unit, integration, e2e with real models), C, Python
+test: setup-test lint test-rust test-c test-python
 
 setup:
 	scripts/setup.sh venv
@@ -42,6 +51,27 @@ lint:
 
 test-rust:
 	$(CARGO) test --workspace --all-features
+
+## make test-c: the C API from C (example, error paths, valgrind, pkg-config install)
+test-c: setup
+	scripts/setup.sh c-tools
+	CARGO="$(CARGO)" tests/c/run.sh
+
+## make header: regenerate voiceflow-ffi/include/voiceflow.h with cbindgen
+header:
+	VOICEFLOW_BLESS_HEADER=1 $(CARGO) test -p voiceflow-ffi --test header
+
+## make install PREFIX=DIR: libvoiceflow.so (+ .so.0), libvoiceflow.a, voiceflow.h, voiceflow.pc
+install:
+	$(CARGO) build -p voiceflow-ffi --profile $(FFI_PROFILE)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	strip --strip-debug -o $(DESTDIR)$(PREFIX)/lib/libvoiceflow.so.0 $(FFI_OUT)/libvoiceflow.so
+	ln -sf libvoiceflow.so.0 $(DESTDIR)$(PREFIX)/lib/libvoiceflow.so
+	strip --strip-debug -o $(DESTDIR)$(PREFIX)/lib/libvoiceflow.a $(FFI_OUT)/libvoiceflow.a
+	install -m 644 voiceflow-ffi/include/voiceflow.h $(DESTDIR)$(PREFIX)/include/voiceflow.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@LIBS_PRIVATE@|$(FFI_LIBS_PRIVATE)|' voiceflow-ffi/voiceflow.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/voiceflow.pc
 
 ## make test-python: the converter's tests and the Python bindings' tests (on the installed wheel)
 test-python: python-bindings

@@ -5,6 +5,7 @@
 #   scripts/setup.sh venv-dev        + the reference packages tests compare against
 #   scripts/setup.sh runtime         runtime/libonnxruntime.so from the onnxruntime wheel
 #   scripts/setup.sh model NAME      models/whisper-NAME (NAME: tiny.en, base)
+#   scripts/setup.sh c-tools         valgrind and pkg-config (apt) for the C API tests
 #
 # Every step is skipped when its result is already there and up to date.
 set -euo pipefail
@@ -95,10 +96,24 @@ model() {
     echo "$want" > "$out/.stamp"
 }
 
+c_tools() {
+    local missing=()
+    command -v valgrind >/dev/null || missing+=(valgrind)
+    command -v pkg-config >/dev/null || missing+=(pkg-config)
+    [ ${#missing[@]} -gt 0 ] || return 0
+    command -v apt-get >/dev/null || { log "please install ${missing[*]}"; exit 1; }
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    log "installing ${missing[*]}"
+    "${sudo[@]}" apt-get update -q
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
 case "${1:-}" in
     venv) venv ;;
     venv-dev) venv scripts/requirements-dev.txt ;;
     runtime) runtime ;;
     model) shift; for m in "$@"; do model "$m"; done ;;
-    *) echo "usage: $0 venv|venv-dev|runtime|model NAME..." >&2; exit 2 ;;
+    c-tools) c_tools ;;
+    *) echo "usage: $0 venv|venv-dev|runtime|model NAME...|c-tools" >&2; exit 2 ;;
 esac

@@ -1,0 +1,82 @@
+//! Who owns what across the boundary: the one place that creates and frees
+//! handles.
+//!
+//! Every handle (`VfEngine`, `VfTranscript`, `VfStore`, `VfRecord`,
+//! `VfRecordList`, `VfEnhancer`) is a `Box` the library allocates and hands
+//! out as an opaque pointer with [`into_handle`]; the caller gives it back
+//! exactly once to the handle's `vf_*_free` function, which calls
+//! [`free_handle`] (NULL is accepted and ignored). There is no reference
+//! counting: the engine, store and enhancer are `Sync`, so one box is shared
+//! by pointer between threads, and the caller must not free a handle while
+//! another thread still uses it. Borrowed results (strings and records read
+//! from a handle) live as long as the handle they came from. Owned strings
+//! (`char *`) are freed with `vf_string_free`.
+
+use std::ffi::{c_char, CString};
+
+use crate::boundary::{arg, guard, out, FfiError, FfiResult};
+use crate::status::VfStatus;
+
+/// Moves `value` to the heap and hands it to C as an opaque handle.
+pub(crate) fn into_handle<T>(value: T) -> *mut T {
+    Box::into_raw(Box::new(value))
+}
+
+/// Frees a handle made by [`into_handle`]; NULL does nothing. Runs in the
+/// panic guard, so a panicking destructor does not cross the boundary.
+///
+/// # Safety
+/// `handle` must be NULL or come from [`into_handle`] with the same `T`, and
+/// must not be used afterwards.
+pub(crate) unsafe fn free_handle<T>(handle: *mut T) {
+    guard(|| {
+        if !handle.is_null() {
+            drop(unsafe { Box::from_raw(handle) });
+        }
+        Ok(())
+    });
+}
+
+/// `text` as a C string; text holding a NUL byte cannot cross the boundary.
+pub(crate) fn c_string(text: &str) -> FfiResult<CString> {
+    CString::new(text).map_err(|_| FfiError::invalid("text contains a NUL byte"))
+}
+
+/// `text` as a string the caller owns and frees with `vf_string_free`.
+pub(crate) fn owned_string(text: &str) -> FfiResult<*mut c_char> {
+    Ok(c_string(text)?.into_raw())
+}
+
+/// Frees a string the library returned as `char *` (a record id, an
+/// enhanced text). NULL does nothing.
+///
+/// # Safety
+/// `string` must be NULL or a string returned as owned by this library,
+/// not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn vf_string_free(string: *mut c_char) {
+    guard(|| {
+        if !string.is_null() {
+            drop(unsafe { CString::from_raw(string) });
+        }
+        Ok(())
+    });
+}
+
+/// The body of an accessor: reads one value from a handle into `out_value`
+/// (set to `cleared` first, so a failed call leaves NULL or 0 there).
+///
+/// # Safety
+/// As for [`arg`] and [`out`].
+pub(crate) unsafe fn read<H, T>(
+    handle: *const H,
+    out_value: *mut T,
+    cleared: T,
+    get: impl FnOnce(&H) -> FfiResult<T>,
+) -> VfStatus {
+    guard(|| {
+        let value = unsafe { out(out_value, "out", cleared)? };
+        *value = get(unsafe { arg(handle, "handle")? })?;
+        Ok(())
+    })
+}

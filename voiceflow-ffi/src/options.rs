@@ -1,0 +1,231 @@
+//! Options of engines and transcriptions as C structs, and the segment
+//! callback.
+
+use std::ffi::{c_char, c_void};
+use std::ops::ControlFlow;
+
+use voiceflow_core::{EngineConfig, Progress, Segment, Task, TranscribeOptions};
+
+use crate::boundary::{guard, optional_utf8, out, FfiError, FfiResult};
+use crate::handle::c_string;
+use crate::status::VfStatus;
+use crate::transcript::VfSegment;
+
+/// How an engine is set up; fill it with `vf_engine_options_default` first.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VfEngineOptions {
+    /// Path of the ONNX Runtime shared library; NULL looks at
+    /// `ORT_DYLIB_PATH`, then `runtime/` beside the working directory and
+    /// the executable.
+    pub runtime_library: *const c_char,
+    /// ONNX Runtime threads per model instance (default: all cores).
+    pub threads: usize,
+    /// Model instances: how many transcriptions run at once (default 1).
+    pub instances: usize,
+    /// Longest audio accepted, in seconds (default four hours).
+    pub max_audio_duration_s: f64,
+}
+
+/// Transcribe or translate, as `VfTranscribeOptions::task`.
+pub type VfTask = u32;
+/// Write down what was said, in the spoken language.
+pub const VF_TASK_TRANSCRIBE: VfTask = 0;
+/// Translate into English (multilingual models only).
+pub const VF_TASK_TRANSLATE: VfTask = 1;
+
+/// What a segment callback returns: `VF_CONTINUE`, or any other value
+/// (`VF_STOP`) to stop the transcription after this segment.
+pub type VfControl = u32;
+/// Go on transcribing.
+pub const VF_CONTINUE: VfControl = 0;
+/// Stop: the transcription returns `VF_OK` with the segments so far.
+pub const VF_STOP: VfControl = 1;
+
+/// How far a transcription has come, passed to the segment callback.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VfProgress {
+    /// Seconds of audio transcribed so far.
+    pub done_s: f64,
+    /// Seconds of audio in total.
+    pub total_s: f64,
+}
+
+/// Called on the transcribing thread with each segment as soon as it is
+/// decoded. `segment` and its text are valid only during the call. Return
+/// `VF_CONTINUE` to go on or `VF_STOP` to stop. Do not start another
+/// transcription on the same engine from inside the callback.
+pub type VfSegmentCallback = Option<
+    unsafe extern "C" fn(
+        segment: *const VfSegment,
+        progress: VfProgress,
+        user_data: *mut c_void,
+    ) -> VfControl,
+>;
+
+/// Options of one transcription; fill it with
+/// `vf_transcribe_options_default` first. Strings are borrowed for the call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VfTranscribeOptions {
+    /// Language code such as `"en"`; NULL detects it (multilingual models).
+    pub language: *const c_char,
+    /// `VF_TASK_TRANSCRIBE` or `VF_TASK_TRANSLATE`.
+    pub task: VfTask,
+    /// Beam width; 1 (the default) is greedy decoding.
+    pub beam_size: usize,
+    /// Text that primes the first window (names, spelling); NULL for none.
+    pub initial_prompt: *const c_char,
+    /// Predict timestamps (timed segments); default true.
+    pub timestamps: bool,
+    /// Called with each segment as it is produced; NULL for none.
+    pub on_segment: VfSegmentCallback,
+    /// Passed unchanged to `on_segment`.
+    pub user_data: *mut c_void,
+}
+
+/// Fills `*out_options` with the default engine options.
+#[no_mangle]
+pub unsafe extern "C" fn vf_engine_options_default(out_options: *mut VfEngineOptions) -> VfStatus {
+    guard(|| {
+        let defaults = engine_options(&EngineConfig::new(""));
+        *unsafe { out(out_options, "out_options", defaults)? } = defaults;
+        Ok(())
+    })
+}
+
+/// The C view of an engine configuration.
+fn engine_options(config: &EngineConfig) -> VfEngineOptions {
+    VfEngineOptions {
+        runtime_library: std::ptr::null(),
+        threads: config.intra_op_threads,
+        instances: config.instances,
+        max_audio_duration_s: config.max_audio_duration_s,
+    }
+}
+
+/// Fills `*out_options` with the default transcription options: language detected,
+/// transcribe, greedy, no prompt, timestamps on, no callback.
+#[no_mangle]
+pub unsafe extern "C" fn vf_transcribe_options_default(
+    out_options: *mut VfTranscribeOptions,
+) -> VfStatus {
+    guard(|| {
+        let defaults = transcribe_options(&TranscribeOptions::default());
+        *unsafe { out(out_options, "out_options", defaults)? } = defaults;
+        Ok(())
+    })
+}
+
+/// The C view of transcription options (no strings, no callback).
+fn transcribe_options(options: &TranscribeOptions) -> VfTranscribeOptions {
+    VfTranscribeOptions {
+        language: std::ptr::null(),
+        task: VF_TASK_TRANSCRIBE,
+        beam_size: options.beam_size,
+        initial_prompt: std::ptr::null(),
+        timestamps: options.timestamps,
+        on_segment: None,
+        user_data: std::ptr::null_mut(),
+    }
+}
+
+/// The engine configuration for `model_dir` with `options` (NULL: defaults).
+///
+/// # Safety
+/// `options` is NULL or points to initialised options whose strings are valid.
+pub(crate) unsafe fn engine_config(
+    model_dir: &str,
+    options: *const VfEngineOptions,
+) -> FfiResult<EngineConfig> {
+    let mut config = EngineConfig::new(model_dir);
+    let Some(options) = (unsafe { options.as_ref() }) else {
+        return Ok(config);
+    };
+    config.runtime_library =
+        unsafe { optional_utf8(options.runtime_library, "options.runtime_library")? }
+            .map(Into::into);
+    config.intra_op_threads = options.threads;
+    config.instances = options.instances;
+    config.max_audio_duration_s = options.max_audio_duration_s;
+    Ok(config)
+}
+
+/// The caller's segment callback with its user data.
+pub(crate) struct SegmentSink {
+    callback: VfSegmentCallback,
+    user_data: *mut c_void,
+    /// A segment that could not be handed over (its text held a NUL byte).
+    failure: Option<FfiError>,
+}
+
+/// The core options and the segment callback of `options` (NULL: defaults,
+/// no callback).
+///
+/// # Safety
+/// `options` is NULL or points to initialised options whose strings are valid.
+pub(crate) unsafe fn transcribe_call(
+    options: *const VfTranscribeOptions,
+) -> FfiResult<(TranscribeOptions, SegmentSink)> {
+    let mut core = TranscribeOptions::default();
+    let mut sink = SegmentSink {
+        callback: None,
+        user_data: std::ptr::null_mut(),
+        failure: None,
+    };
+    let Some(options) = (unsafe { options.as_ref() }) else {
+        return Ok((core, sink));
+    };
+    core.language =
+        unsafe { optional_utf8(options.language, "options.language")? }.map(str::to_string);
+    core.task = match options.task {
+        VF_TASK_TRANSCRIBE => Task::Transcribe,
+        VF_TASK_TRANSLATE => Task::Translate,
+        other => return Err(FfiError::invalid(format!("unknown task {other}"))),
+    };
+    core.beam_size = options.beam_size;
+    core.initial_prompt =
+        unsafe { optional_utf8(options.initial_prompt, "options.initial_prompt")? }
+            .map(str::to_string);
+    core.timestamps = options.timestamps;
+    sink.callback = options.on_segment;
+    sink.user_data = options.user_data;
+    Ok((core, sink))
+}
+
+impl SegmentSink {
+    /// Hands `segment` to the caller's callback, if any; whether to go on.
+    pub(crate) fn on_segment(&mut self, segment: &Segment, progress: Progress) -> ControlFlow<()> {
+        let Some(callback) = self.callback else {
+            return ControlFlow::Continue(());
+        };
+        let text = match c_string(&segment.text) {
+            Ok(text) => text,
+            Err(error) => {
+                self.failure = Some(error);
+                return ControlFlow::Break(());
+            }
+        };
+        let segment = VfSegment {
+            start: segment.start,
+            end: segment.end,
+            text: text.as_ptr(),
+        };
+        let progress = VfProgress {
+            done_s: progress.done_s,
+            total_s: progress.total_s,
+        };
+        // SAFETY: the caller promised a callable function; the segment and
+        // its text outlive the call.
+        match unsafe { callback(&segment, progress, self.user_data) } {
+            VF_CONTINUE => ControlFlow::Continue(()),
+            _ => ControlFlow::Break(()),
+        }
+    }
+
+    /// The error that stopped the callbacks, if any.
+    pub(crate) fn failure(self) -> FfiResult {
+        self.failure.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,232 @@
+//! The C API called from Rust exactly as C calls it: status codes, out
+//! pointers, last-error messages; the store and the enhancer end to end.
+
+use std::ffi::{c_char, c_int, CStr, CString};
+use std::ptr::{null, null_mut};
+
+use voiceflow::*;
+
+fn last_error() -> String {
+    let message = unsafe { CStr::from_ptr(vf_last_error_message()) };
+    message.to_str().unwrap().to_string()
+}
+
+fn borrowed(text: *const c_char) -> String {
+    assert!(!text.is_null());
+    unsafe { CStr::from_ptr(text) }
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Takes an owned string from the library, freeing it.
+fn owned(text: *mut c_char) -> String {
+    let copy = borrowed(text);
+    unsafe { vf_string_free(text) };
+    copy
+}
+
+fn path(dir: &std::path::Path) -> CString {
+    CString::new(dir.to_str().unwrap()).unwrap()
+}
+
+#[test]
+fn null_pointers_and_bad_utf8_are_status_codes_with_messages() {
+    let mut engine = std::ptr::dangling_mut::<VfEngine>(); // must be cleared to NULL
+    let status = unsafe { vf_engine_new(null(), null(), &mut engine) };
+    assert_eq!(status, VfStatus::VF_ERROR_NULL_POINTER);
+    assert!(engine.is_null());
+    assert_eq!(last_error(), "NULL pointer passed as `model_dir`");
+
+    let status = unsafe { vf_engine_new(c"models/x".as_ptr(), null(), null_mut()) };
+    assert_eq!(status, VfStatus::VF_ERROR_NULL_POINTER);
+    assert_eq!(last_error(), "NULL pointer passed as `out_engine`");
+
+    let status = unsafe { vf_engine_new(c"mod\xffels".as_ptr(), null(), &mut engine) };
+    assert_eq!(status, VfStatus::VF_ERROR_INVALID_UTF8);
+    assert_eq!(last_error(), "`model_dir` is not valid UTF-8");
+
+    let mut text = null();
+    let status = unsafe { vf_transcript_text(null(), &mut text) };
+    assert_eq!(status, VfStatus::VF_ERROR_NULL_POINTER);
+    let name = unsafe { CStr::from_ptr(vf_status_name(status as c_int)) };
+    assert_eq!(name.to_str().unwrap(), "VF_ERROR_NULL_POINTER");
+
+    unsafe {
+        vf_engine_free(null_mut());
+        vf_transcript_free(null_mut());
+        vf_store_free(null_mut());
+        vf_record_free(null_mut());
+        vf_record_list_free(null_mut());
+        vf_enhancer_free(null_mut());
+        vf_string_free(null_mut());
+    }
+}
+
+#[test]
+fn a_missing_model_folder_is_model_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = path(&dir.path().join("whisper-none"));
+    let mut engine = null_mut();
+    let status = unsafe { vf_engine_new(missing.as_ptr(), null(), &mut engine) };
+    assert_eq!(status, VfStatus::VF_ERROR_MODEL_NOT_FOUND);
+    assert!(engine.is_null());
+    assert!(last_error().contains("whisper-none"), "{}", last_error());
+}
+
+#[test]
+fn records_go_in_come_back_are_found_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = path(&dir.path().join("store"));
+    let passphrase = c"correct horse battery staple";
+    let mut store = null_mut();
+    assert_eq!(
+        unsafe { vf_store_open(folder.as_ptr(), passphrase.as_ptr(), &mut store) },
+        VfStatus::VF_OK
+    );
+    let mut id = null_mut();
+    let status = unsafe {
+        vf_store_put_text(
+            store,
+            c"email".as_ptr(),
+            c"um move the budget meeting to friday".as_ptr(),
+            c"Move the budget meeting to Friday.".as_ptr(),
+            &mut id,
+        )
+    };
+    assert_eq!(status, VfStatus::VF_OK, "{}", last_error());
+    let id = CString::new(owned(id)).unwrap();
+    assert_eq!(id.as_bytes().len(), 32);
+
+    let mut record = null_mut();
+    assert_eq!(
+        unsafe { vf_store_get(store, id.as_ptr(), &mut record) },
+        VfStatus::VF_OK
+    );
+    let mut text = null();
+    unsafe { vf_record_raw_text(record, &mut text) };
+    assert_eq!(borrowed(text), "um move the budget meeting to friday");
+    unsafe { vf_record_enhanced_text(record, &mut text) };
+    assert_eq!(borrowed(text), "Move the budget meeting to Friday.");
+    unsafe { vf_record_context(record, &mut text) };
+    assert_eq!(borrowed(text), "email");
+    unsafe { vf_record_id(record, &mut text) };
+    assert_eq!(borrowed(text).as_bytes(), id.as_bytes());
+    let mut created = 0;
+    unsafe { vf_record_created_at_ms(record, &mut created) };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    assert!(created <= now_ms && now_ms - created < 60_000);
+    unsafe { vf_record_free(record) };
+
+    let mut list = null_mut();
+    assert_eq!(
+        unsafe { vf_store_search(store, c"FRIDAY budget".as_ptr(), 10, &mut list) },
+        VfStatus::VF_OK
+    );
+    let mut count = 0;
+    unsafe { vf_record_list_count(list, &mut count) };
+    assert_eq!(count, 1);
+    let mut found = null();
+    assert_eq!(
+        unsafe { vf_record_list_get(list, 0, &mut found) },
+        VfStatus::VF_OK
+    );
+    unsafe { vf_record_id(found, &mut text) };
+    assert_eq!(borrowed(text).as_bytes(), id.as_bytes());
+    assert_eq!(
+        unsafe { vf_record_list_get(list, 1, &mut found) },
+        VfStatus::VF_ERROR_INVALID_ARGUMENT
+    );
+    assert!(found.is_null());
+    unsafe { vf_record_list_free(list) };
+
+    assert_eq!(unsafe { vf_store_flush(store) }, VfStatus::VF_OK);
+    assert_eq!(
+        unsafe { vf_store_count(store, &mut count) },
+        VfStatus::VF_OK
+    );
+    assert_eq!(count, 1);
+    assert_eq!(
+        unsafe { vf_store_delete(store, id.as_ptr()) },
+        VfStatus::VF_OK
+    );
+    assert_eq!(
+        unsafe { vf_store_get(store, id.as_ptr(), &mut record) },
+        VfStatus::VF_ERROR_NOT_FOUND
+    );
+    assert_eq!(
+        unsafe { vf_store_get(store, c"not-an-id".as_ptr(), &mut record) },
+        VfStatus::VF_ERROR_INVALID_ARGUMENT
+    );
+    unsafe { vf_store_free(store) };
+
+    let status = unsafe { vf_store_open(folder.as_ptr(), c"wrong".as_ptr(), &mut store) };
+    assert_eq!(status, VfStatus::VF_ERROR_WRONG_KEY);
+    assert!(store.is_null());
+    let short_key = [7u8; 31];
+    let status =
+        unsafe { vf_store_open_with_key(folder.as_ptr(), short_key.as_ptr(), 31, &mut store) };
+    assert_eq!(status, VfStatus::VF_ERROR_INVALID_ARGUMENT);
+    assert_eq!(
+        last_error(),
+        "invalid argument: a store key has 32 bytes, not 31"
+    );
+}
+
+/// A long dictation: the rule enhancer works on it for most of a second
+/// (0.9 s in a debug build here), far longer than the 100-ms timeouts below.
+fn long_text() -> CString {
+    CString::new("um so the the rate is twenty five percent comma right ".repeat(150_000)).unwrap()
+}
+
+#[test]
+fn the_enhancer_finishes_text_and_reports_timeout_full_queue_and_close() {
+    let mut enhancer = null_mut();
+    assert_eq!(
+        unsafe { vf_enhancer_new(1, 1, &mut enhancer) },
+        VfStatus::VF_OK
+    );
+    let mut out = null_mut();
+    let status = unsafe {
+        vf_enhancer_enhance(
+            enhancer,
+            c"um hello comma world".as_ptr(),
+            VF_CONTEXT_CHAT,
+            0,
+            &mut out,
+        )
+    };
+    assert_eq!(status, VfStatus::VF_OK);
+    assert_eq!(owned(out), "Hello, world");
+
+    // The worker takes the first long text (the call times out, the work
+    // goes on), the second waits in the queue (capacity 1): the third is
+    // refused at once.
+    let long = long_text();
+    for _ in 0..2 {
+        let status = unsafe {
+            vf_enhancer_enhance(enhancer, long.as_ptr(), VF_CONTEXT_GENERAL, 100, &mut out)
+        };
+        assert_eq!(status, VfStatus::VF_ERROR_TIMEOUT, "{}", last_error());
+        assert!(out.is_null());
+    }
+    let status =
+        unsafe { vf_enhancer_enhance(enhancer, c"hi".as_ptr(), VF_CONTEXT_GENERAL, 1, &mut out) };
+    assert_eq!(status, VfStatus::VF_ERROR_QUEUE_FULL);
+    assert_eq!(
+        last_error(),
+        "queue full (capacity 1); request not accepted"
+    );
+
+    let status = unsafe { vf_enhancer_enhance(enhancer, c"hi".as_ptr(), 9, 0, &mut out) };
+    assert_eq!(status, VfStatus::VF_ERROR_INVALID_ARGUMENT);
+
+    assert_eq!(unsafe { vf_enhancer_close(enhancer) }, VfStatus::VF_OK);
+    let status =
+        unsafe { vf_enhancer_enhance(enhancer, c"hi".as_ptr(), VF_CONTEXT_GENERAL, 0, &mut out) };
+    assert_eq!(status, VfStatus::VF_ERROR_CLOSED);
+    unsafe { vf_enhancer_free(enhancer) };
+}
