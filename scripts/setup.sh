@@ -46,7 +46,8 @@ PY
 )
     [ -n "$lib" ] || { log "libonnxruntime not found in the onnxruntime wheel"; exit 1; }
     mkdir -p runtime
-    ln -sf "$lib" runtime/libonnxruntime.so
+    # Relative to runtime/, so the link survives moving the checkout.
+    ln -sfn "../.venv/${lib#*/.venv/}" runtime/libonnxruntime.so
 }
 
 # fetch PACKAGE==VERSION SHA256 -> path of the verified wheel

@@ -10,7 +10,10 @@
 #      no invalid reads/writes, no definite or indirect leaks
 #      (tests/c/valgrind.supp holds third-party frames only); the example's
 #      full transcription under valgrind with VOICEFLOW_VALGRIND_EXAMPLE=1;
-#   5. `make install` into a temporary prefix, compile the example with
+#   5. the example's full transcription built with AddressSanitizer: its
+#      LeakSanitizer sees every allocation in the process (the library's
+#      handles and strings included) and fails on any leak at exit;
+#   6. `make install` into a temporary prefix, compile the example with
 #      `pkg-config --cflags --libs voiceflow` and run it from there, then
 #      link it statically against the installed libvoiceflow.a and run it.
 set -euo pipefail
@@ -78,6 +81,12 @@ if [ "${VOICEFLOW_VALGRIND_EXAMPLE:-0}" = 1 ]; then
     check_transcript "$work/example-valgrind.txt"
 fi
 step "valgrind took $((SECONDS - started)) s"
+
+step "AddressSanitizer + LeakSanitizer: example on $fixture"
+"$cc" "${cflags[@]}" -g -fsanitize=address -fno-omit-frame-pointer -I voiceflow-ffi/include \
+    examples/c/transcribe.c -L "$lib" -lvoiceflow -Wl,-rpath,"$work/lib" -o "$work/transcribe-asan"
+ASAN_OPTIONS=detect_leaks=1 "$work/transcribe-asan" "$model" "$fixture" > "$work/example-asan.txt"
+check_transcript "$work/example-asan.txt"
 
 command -v pkg-config >/dev/null || { echo "pkg-config is missing: scripts/setup.sh c-tools"; exit 1; }
 step "make install into a temporary prefix, build the example with pkg-config"

@@ -52,8 +52,8 @@ unsafe extern "C" fn collect(
     VF_CONTINUE
 }
 
-#[test]
-fn report_wav_is_transcribed_with_segments_then_bad_input_and_close_are_codes() {
+/// An engine on tiny.en with ONNX Runtime from [`runtime_library`].
+fn new_engine() -> *mut VfEngine {
     let model = CString::new(repo().join("models/whisper-tiny.en").to_str().unwrap()).unwrap();
     let runtime = runtime_library();
     let mut engine_options = unsafe { std::mem::zeroed::<VfEngineOptions>() };
@@ -67,7 +67,12 @@ fn report_wav_is_transcribed_with_segments_then_bad_input_and_close_are_codes() 
     let status = unsafe { vf_engine_new(model.as_ptr(), &engine_options, &mut engine) };
     let message = unsafe { CStr::from_ptr(vf_last_error_message()) };
     assert_eq!(status, VfStatus::VF_OK, "{message:?}");
+    engine
+}
 
+#[test]
+fn report_wav_is_transcribed_with_segments_then_bad_input_and_close_are_codes() {
+    let engine = new_engine();
     let wav = std::fs::read(repo().join("tests/fixtures/speech/report.wav")).unwrap();
     let mut seen = Seen::default();
     let mut options = unsafe { std::mem::zeroed::<VfTranscribeOptions>() };
@@ -148,5 +153,58 @@ fn report_wav_is_transcribed_with_segments_then_bad_input_and_close_are_codes() 
         )
     };
     assert_eq!(status, VfStatus::VF_ERROR_CLOSED);
+    unsafe { vf_engine_free(engine) };
+}
+
+/// Counts segments and asks to stop after the first.
+unsafe extern "C" fn stop_after_first(
+    _segment: *const VfSegment,
+    _progress: VfProgress,
+    user_data: *mut c_void,
+) -> VfControl {
+    unsafe { *user_data.cast::<usize>() += 1 };
+    VF_STOP
+}
+
+#[test]
+fn vf_stop_from_the_callback_ends_the_transcription_after_that_segment() {
+    let engine = new_engine();
+    // Every fixture spoken after the other: several segments.
+    let mut samples = Vec::new();
+    for name in ["report", "weather", "door", "calling", "sailor"] {
+        let path = repo().join(format!("tests/fixtures/speech/{name}.wav"));
+        let clip = voiceflow_core::audio::read_wav(path).unwrap();
+        assert_eq!((clip.sample_rate, clip.channels), (16_000, 1));
+        samples.extend(clip.samples);
+    }
+    let segments = |options: *const VfTranscribeOptions| {
+        let mut transcript = null_mut();
+        let status = unsafe {
+            vf_engine_transcribe_pcm(
+                engine,
+                samples.as_ptr(),
+                samples.len(),
+                16_000,
+                1,
+                options,
+                &mut transcript,
+            )
+        };
+        assert_eq!(status, VfStatus::VF_OK);
+        let mut count = 0;
+        unsafe { vf_transcript_segment_count(transcript, &mut count) };
+        unsafe { vf_transcript_free(transcript) };
+        count
+    };
+    let all = segments(null());
+    assert!(all >= 3, "{all} segments");
+
+    let mut calls = 0_usize;
+    let mut options = unsafe { std::mem::zeroed::<VfTranscribeOptions>() };
+    unsafe { vf_transcribe_options_default(&mut options) };
+    options.on_segment = Some(stop_after_first);
+    options.user_data = (&raw mut calls).cast();
+    assert_eq!(segments(&options), 1);
+    assert_eq!(calls, 1);
     unsafe { vf_engine_free(engine) };
 }
