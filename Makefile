@@ -57,7 +57,7 @@ test-c: setup
 	scripts/setup.sh c-tools
 	CARGO="$(CARGO)" tests/c/run.sh
 
-## make header: regenerate voiceflow-ffi/include/voiceflow.h with cbindgen
+## make header: regenerate include/voiceflow.h with cbindgen
 header:
 	VOICEFLOW_BLESS_HEADER=1 $(CARGO) test -p voiceflow-ffi --test header
 
@@ -68,7 +68,7 @@ install:
 	strip --strip-debug -o $(DESTDIR)$(PREFIX)/lib/libvoiceflow.so.0 $(FFI_OUT)/libvoiceflow.so
 	ln -sf libvoiceflow.so.0 $(DESTDIR)$(PREFIX)/lib/libvoiceflow.so
 	strip --strip-debug -o $(DESTDIR)$(PREFIX)/lib/libvoiceflow.a $(FFI_OUT)/libvoiceflow.a
-	install -m 644 voiceflow-ffi/include/voiceflow.h $(DESTDIR)$(PREFIX)/include/voiceflow.h
+	install -m 644 include/voiceflow.h $(DESTDIR)$(PREFIX)/include/voiceflow.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@LIBS_PRIVATE@|$(FFI_LIBS_PRIVATE)|' voiceflow-ffi/voiceflow.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/voiceflow.pc

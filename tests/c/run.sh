@@ -50,7 +50,7 @@ ln -s "$lib/libvoiceflow.so" "$work/lib/libvoiceflow.so.0"
 
 step "compiling the example and tests/c/error_paths.c"
 for source in examples/c/transcribe.c tests/c/error_paths.c; do
-    "$cc" "${cflags[@]}" -I voiceflow-ffi/include "$source" -L "$lib" -lvoiceflow -lm \
+    "$cc" "${cflags[@]}" -I include "$source" -L "$lib" -lvoiceflow -lm \
         -Wl,-rpath,"$work/lib" -o "$work/$(basename "$source" .c)"
 done
 
@@ -83,7 +83,7 @@ fi
 step "valgrind took $((SECONDS - started)) s"
 
 step "AddressSanitizer + LeakSanitizer: example on $fixture"
-"$cc" "${cflags[@]}" -g -fsanitize=address -fno-omit-frame-pointer -I voiceflow-ffi/include \
+"$cc" "${cflags[@]}" -g -fsanitize=address -fno-omit-frame-pointer -I include \
     examples/c/transcribe.c -L "$lib" -lvoiceflow -Wl,-rpath,"$work/lib" -o "$work/transcribe-asan"
 ASAN_OPTIONS=detect_leaks=1 "$work/transcribe-asan" "$model" "$fixture" > "$work/example-asan.txt"
 check_transcript "$work/example-asan.txt"

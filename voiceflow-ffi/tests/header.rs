@@ -14,7 +14,7 @@ fn the_committed_header_is_up_to_date() {
         .generate()
         .expect("cbindgen cannot generate the header")
         .write(&mut generated);
-    let header = crate_dir.join("include/voiceflow.h");
+    let header = crate_dir.join("../include/voiceflow.h");
     if std::env::var_os("VOICEFLOW_BLESS_HEADER").is_some_and(|v| v == "1") {
         std::fs::write(&header, &generated).unwrap();
         return;
