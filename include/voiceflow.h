@@ -115,8 +115,8 @@ typedef struct VfEnhancer VfEnhancer;
 // live as long as it does.
 typedef struct VfRecord VfRecord;
 
-// Records found by `vf_store_search` (opaque), newest first; free it with
-// `vf_record_list_free`.
+// Records found by `vf_store_search` or `vf_store_query` (opaque), newest
+// first; free it with `vf_record_list_free`.
 typedef struct VfRecordList VfRecordList;
 
 // An open transcript store (opaque). Thread-safe: one store may be used
@@ -198,6 +198,28 @@ typedef struct VfTranscribeOptions {
 
 // Where dictated text is going; decides the rules applied.
 typedef uint32_t VfContext;
+
+// Which records `vf_store_query` returns; fill it with `vf_query_default`
+// first. Strings are borrowed for the call.
+typedef struct VfQuery {
+  // Only records created at or after this time, in milliseconds since
+  // the Unix epoch; 0 for no lower bound.
+  uint64_t since_ms;
+  // Only records created before this time, in milliseconds since the
+  // Unix epoch; 0 for no upper bound.
+  uint64_t until_ms;
+  // Only records of this context label (`"email"`, or your own); NULL
+  // for any.
+  const char *context;
+  // Only records whose raw or enhanced text has every one of these words
+  // (case and punctuation do not matter); NULL for any.
+  const char *words;
+  // At most this many records (default 50).
+  size_t limit;
+  // The id of the last record of the previous page, for the next page;
+  // NULL for the first page.
+  const char *after;
+} VfQuery;
 
 // Plain dictation: full sentences.
 #define VF_CONTEXT_GENERAL 0
@@ -368,6 +390,31 @@ enum VfStatus vf_engine_options_default(struct VfEngineOptions *out_options);
 // Fills `*out_options` with the default transcription options: language detected,
 // transcribe, greedy, no prompt, timestamps on, no callback.
 enum VfStatus vf_transcribe_options_default(struct VfTranscribeOptions *out_options);
+
+// Fills `*out_query` with a query for the newest 50 records of any kind.
+enum VfStatus vf_query_default(struct VfQuery *out_query);
+
+// The records `query` selects (NULL: the newest 50), newest first, as a
+// new list at `*out_list` (free it with `vf_record_list_free`). Records
+// that fail the integrity check are left out. For the next page, set
+// `after` to the id of the list's last record; a page shorter than `limit`
+// is the last.
+//
+// Errors: `VF_ERROR_INVALID_ARGUMENT` (`after` is not a record id, a
+// `words` with no word in it).
+//
+// ```c
+// VfQuery query;
+// vf_query_default(&query);
+// query.context = "email";
+// query.since_ms = now_ms - 7 * 24 * 3600 * 1000ULL;
+// VfRecordList *list = NULL;
+// if (vf_store_query(store, &query, &list) == VF_OK) { ... }
+// vf_record_list_free(list);
+// ```
+enum VfStatus vf_store_query(const struct VfStore *store,
+                             const struct VfQuery *query,
+                             struct VfRecordList **out_list);
 
 // The record's id: 32 hexadecimal digits.
 enum VfStatus vf_record_id(const struct VfRecord *record,

@@ -49,7 +49,15 @@ def test_search_query_and_delete(voiceflow, tmp_path):
         assert {r.id for r in store.search("budget")} == {budget, chat}
         assert [r.id for r in store.query(context="email")] == [budget]
         assert [r.raw_text for r in store.query(words="friday", context="chat")] == ["Lunch on Friday?"]
-        assert len(store.query(limit=2)) == 2
+        first = store.query(limit=2)
+        rest = store.query(limit=2, after=first[-1].id)
+        assert [r.raw_text for r in first + rest] == [
+            "Lunch on Friday?",
+            "budget looks fine",
+            "Let's move the budget meeting to Friday",
+        ]
+        with pytest.raises(voiceflow.InvalidArgumentError):
+            store.query(after="not-an-id")
         assert store.query(until=datetime.now(timezone.utc) - timedelta(hours=1)) == []
         assert len(store.query(since=datetime.now(timezone.utc) - timedelta(hours=1))) == 3
         store.delete(chat)

@@ -37,10 +37,21 @@ impl VfRecord {
     }
 }
 
-/// Records found by `vf_store_search` (opaque), newest first; free it with
-/// `vf_record_list_free`.
+/// Records found by `vf_store_search` or `vf_store_query` (opaque), newest
+/// first; free it with `vf_record_list_free`.
 pub struct VfRecordList {
-    pub(crate) records: Vec<VfRecord>,
+    records: Vec<VfRecord>,
+}
+
+impl VfRecordList {
+    /// The handle for `records`.
+    pub(crate) fn new(records: &[Record]) -> FfiResult<Self> {
+        let records = records
+            .iter()
+            .map(VfRecord::new)
+            .collect::<FfiResult<_>>()?;
+        Ok(VfRecordList { records })
+    }
 }
 
 /// The record's id: 32 hexadecimal digits.

@@ -14,7 +14,7 @@ use crate::transcript::VfTranscript;
 /// from many threads at once. A store folder can be open in one process at
 /// a time; freeing the handle flushes and closes it.
 pub struct VfStore {
-    store: Store,
+    pub(crate) store: Store,
 }
 
 /// Opens the store in the folder `path` (created when missing or empty) and
@@ -188,8 +188,7 @@ pub unsafe extern "C" fn vf_store_search(
         let found = store
             .store
             .search(unsafe { utf8(words, "words")? }, limit)?;
-        let records = found.iter().map(VfRecord::new).collect::<FfiResult<_>>()?;
-        *out_list = into_handle(VfRecordList { records });
+        *out_list = into_handle(VfRecordList::new(&found)?);
         Ok(())
     })
 }

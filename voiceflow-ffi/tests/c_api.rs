@@ -230,3 +230,83 @@ fn the_enhancer_finishes_text_and_reports_timeout_full_queue_and_close() {
     assert_eq!(status, VfStatus::VF_ERROR_CLOSED);
     unsafe { vf_enhancer_free(enhancer) };
 }
+
+/// The raw texts of the records `query` selects, newest first.
+fn query_texts(store: *const VfStore, query: &VfQuery) -> Vec<String> {
+    let mut list = null_mut();
+    let status = unsafe { vf_store_query(store, query, &mut list) };
+    assert_eq!(status, VfStatus::VF_OK, "{}", last_error());
+    let mut count = 0;
+    unsafe { vf_record_list_count(list, &mut count) };
+    let texts = (0..count)
+        .map(|index| {
+            let mut record = null();
+            let mut text = null();
+            unsafe { vf_record_list_get(list, index, &mut record) };
+            unsafe { vf_record_raw_text(record, &mut text) };
+            borrowed(text).to_string()
+        })
+        .collect();
+    unsafe { vf_record_list_free(list) };
+    texts
+}
+
+#[test]
+fn queries_filter_by_context_words_and_time_and_page_with_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = path(&dir.path().join("store"));
+    let mut store = null_mut();
+    assert_eq!(
+        unsafe { vf_store_open_unencrypted(folder.as_ptr(), &mut store) },
+        VfStatus::VF_OK
+    );
+    let mut ids = Vec::new();
+    for (context, text) in [
+        (c"email", c"move the budget meeting to friday"),
+        (c"chat", c"budget looks fine"),
+        (c"chat", c"lunch on friday"),
+    ] {
+        let mut id = null_mut();
+        let status =
+            unsafe { vf_store_put_text(store, context.as_ptr(), text.as_ptr(), null(), &mut id) };
+        assert_eq!(status, VfStatus::VF_OK, "{}", last_error());
+        ids.push(CString::new(owned(id)).unwrap());
+    }
+
+    let mut query = unsafe { std::mem::zeroed::<VfQuery>() };
+    assert_eq!(unsafe { vf_query_default(&mut query) }, VfStatus::VF_OK);
+    assert_eq!(query.limit, 50);
+    assert_eq!(
+        query_texts(store, &query),
+        [
+            "lunch on friday",
+            "budget looks fine",
+            "move the budget meeting to friday"
+        ]
+    );
+    query.context = c"chat".as_ptr();
+    query.words = c"FRIDAY".as_ptr();
+    assert_eq!(query_texts(store, &query), ["lunch on friday"]);
+
+    let mut page = unsafe { std::mem::zeroed::<VfQuery>() };
+    unsafe { vf_query_default(&mut page) };
+    page.limit = 2;
+    assert_eq!(query_texts(store, &page).len(), 2);
+    page.after = ids[1].as_ptr();
+    assert_eq!(
+        query_texts(store, &page),
+        ["move the budget meeting to friday"]
+    );
+
+    let mut old = unsafe { std::mem::zeroed::<VfQuery>() };
+    unsafe { vf_query_default(&mut old) };
+    old.until_ms = 1_000;
+    assert!(query_texts(store, &old).is_empty());
+    old.until_ms = 0;
+    old.after = c"not-an-id".as_ptr();
+    let mut list = null_mut();
+    let status = unsafe { vf_store_query(store, &old, &mut list) };
+    assert_eq!(status, VfStatus::VF_ERROR_INVALID_ARGUMENT);
+    assert!(list.is_null());
+    unsafe { vf_store_free(store) };
+}

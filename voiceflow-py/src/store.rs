@@ -9,7 +9,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use voiceflow_core::store::{
-    self as core, Query, RecordContext, RecordData, RecordId, StoreConfig, StoreKey,
+    self as core, Cursor, Query, RecordContext, RecordData, RecordId, StoreConfig, StoreKey,
 };
 use voiceflow_core::{Error, Result};
 
@@ -171,8 +171,9 @@ impl Store {
     /// Records newest first: created at or after `since` and before `until`
     /// (timezone-aware datetimes), of one `context`, containing every word
     /// of `words`; at most `limit` (default 50). Records that fail the integrity check
-    /// are skipped.
-    #[pyo3(signature = (since=None, until=None, context=None, words=None, limit=None))]
+    /// are skipped. For the next page pass the last record's id as `after`.
+    #[pyo3(signature = (since=None, until=None, context=None, words=None, limit=None, after=None))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
     fn query(
         &self,
         py: Python<'_>,
@@ -181,6 +182,7 @@ impl Store {
         context: Option<&str>,
         words: Option<String>,
         limit: Option<usize>,
+        after: Option<&str>,
     ) -> PyResult<Vec<Record>> {
         let mut query = Query::new().limit(limit.unwrap_or(core::DEFAULT_PAGE_SIZE));
         if let Some(since) = since {
@@ -194,6 +196,9 @@ impl Store {
         }
         if let Some(words) = words {
             query = query.words(words);
+        }
+        if let Some(after) = after {
+            query = query.after(after.parse::<Cursor>().map_err(to_py_err)?);
         }
         self.with_store(py, |store| store.query(&query))
             .map(|page| records(page.records))

@@ -218,6 +218,7 @@ class Store:
         context: str | None = None,
         words: str | None = None,
         limit: int | None = None,
+        after: str | None = None,
     ) -> list[Record]: ...
     def flush(self) -> None: ...
     @property
