@@ -22,7 +22,7 @@ VERSION     := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 
 # What a static link needs besides libvoiceflow.a (`rustc --print native-static-libs`, Linux).
 FFI_LIBS_PRIVATE := -ldl -lgcc_s -lutil -lrt -lpthread -lm -lc
 
-.PHONY: run test setup setup-test models lint test-rust test-c test-python python-bindings test-bindings bench eval clean-models header install
+.PHONY: run test setup setup-test models lint test-rust test-c test-python python-bindings test-bindings bench bench-python eval clean-models header install
 
 ## make run: set up (first time), build, transcribe the bundled sample, print text + timings
 run: setup
@@ -91,6 +91,10 @@ test-bindings: python-bindings
 ## make bench: criterion benchmarks (store, enhance, mel, transcribe)
 bench: setup
 	$(CARGO) bench
+
+## make bench-python: the Python bindings' overhead per call and two threads vs one after the other
+bench-python: python-bindings
+	$(PY) scripts/bench_bindings.py
 
 ## make eval: WER of VoiceFlow vs faster-whisper on ../shared/audio (developer machines only)
 eval: setup-test
