@@ -7,30 +7,25 @@
 2. The GIL: two threads transcribing at once (instances=2, threads=1) over
    the same two calls one after the other; near 0.5 on two free cores, 1.0
    if the GIL (or the pool) serialised them.
+
+The fixtures and the timing helper are the binding tests' own
+(tests/python/conftest.py).
 """
 
 import statistics
 import sys
-import threading
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
 import voiceflow
 
-REPO = Path(__file__).resolve().parents[1]
-MODEL = REPO / "models/whisper-tiny.en"
-SPEECH = REPO / "tests/fixtures/speech"
-
-
-def read_int16(name: str) -> np.ndarray:
-    with wave.open(str(SPEECH / name)) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+from conftest import SPEECH, TINY_EN, alone_and_together, manifest, read_int16  # noqa: E402
 
 
 def overhead(calls: int) -> None:
-    with voiceflow.Engine(MODEL, threads=2) as engine:
+    with voiceflow.Engine(TINY_EN, threads=2) as engine:
         engine.transcribe(SPEECH / "report.wav")
         walls, extra = [], []
         for _ in range(calls):
@@ -46,24 +41,11 @@ def overhead(calls: int) -> None:
 
 
 def two_threads(rounds: int) -> None:
-    audio = np.concatenate([read_int16(f"{n}.wav") for n in ("report", "weather", "door", "calling", "sailor")])
-    with voiceflow.Engine(MODEL, threads=1, instances=2) as engine:
+    audio = np.concatenate([read_int16(name)[0][:, 0] for name in manifest()])
+    with voiceflow.Engine(TINY_EN, threads=1, instances=2) as engine:
         engine.transcribe(audio[:16000])
-
-        def timed() -> float:
-            started = time.perf_counter()
-            engine.transcribe(audio)
-            return time.perf_counter() - started
-
         for _ in range(rounds):
-            alone = timed() + timed()
-            threads = [threading.Thread(target=timed) for _ in range(2)]
-            started = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            together = time.perf_counter() - started
+            alone, together = alone_and_together(lambda: engine.transcribe(audio))
             print(
                 f"{len(audio) / 16000:.1f} s of audio: two threads {together:.2f} s, "
                 f"one after the other {alone:.2f} s, ratio {together / alone:.2f}"

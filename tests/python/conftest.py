@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +45,25 @@ def read_int16(name: str) -> tuple[np.ndarray, int]:
         assert w.getsampwidth() == 2, name
         data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
         return data.reshape(-1, w.getnchannels()), w.getframerate()
+
+
+def alone_and_together(work: Callable[[], object]) -> tuple[float, float]:
+    """Seconds `work` takes run twice one after the other, and run in two
+    threads at once."""
+
+    def timed() -> float:
+        started = time.perf_counter()
+        work()
+        return time.perf_counter() - started
+
+    alone = timed() + timed()
+    threads = [threading.Thread(target=timed) for _ in range(2)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return alone, time.perf_counter() - started
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import REPO, SPEECH, TINY_EN, manifest, read_int16, word_errors, words
+from conftest import REPO, SPEECH, TINY_EN, alone_and_together, manifest, read_int16, word_errors, words
 
 REPORT = manifest()["report.wav"]
 
@@ -171,25 +171,6 @@ def test_an_exception_in_on_segment_is_raised_unchanged(engine):
     with pytest.raises(Stop) as raised:
         engine.transcribe(long_audio(), on_segment=on_segment)
     assert raised.value is error and len(calls) == 1
-
-
-def alone_and_together(work) -> tuple[float, float]:
-    """Seconds `work` takes run twice one after the other, and run in two
-    threads at once."""
-
-    def timed() -> float:
-        started = time.perf_counter()
-        work()
-        return time.perf_counter() - started
-
-    alone = timed() + timed()
-    threads = [threading.Thread(target=timed) for _ in range(2)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return alone, time.perf_counter() - started
 
 
 def gil_free_ratio() -> float:
