@@ -173,6 +173,27 @@ def test_an_exception_in_on_segment_is_raised_unchanged(engine):
     assert raised.value is error and len(calls) == 1
 
 
+def test_a_full_engine_raises_overloaded_and_a_callback_may_use_the_engine(voiceflow):
+    door = SPEECH / "door.wav"
+    with voiceflow.Engine(TINY_EN, threads=1, max_concurrent=2, max_queued=0) as engine:
+        nested = []
+        # The callback runs with the outer call's place taken: a nested call works.
+        engine.transcribe(SPEECH / "report.wav", on_segment=lambda s, p: nested.append(engine.transcribe(door).text))
+        assert words(nested[0]) == words(manifest()["door.wav"])
+    with voiceflow.Engine(TINY_EN, threads=1, max_concurrent=1, max_queued=0) as engine:
+        with pytest.raises(voiceflow.OverloadedError, match="1 transcriptions running and 0 waiting"):
+            engine.transcribe(SPEECH / "report.wav", on_segment=lambda s, p: engine.transcribe(door))
+
+
+def test_a_timeout_raises_request_timeout_and_bad_timeouts_are_rejected(voiceflow, engine):
+    with pytest.raises(voiceflow.RequestTimeoutError):
+        engine.transcribe(long_audio(), timeout=0.001)
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(voiceflow.InvalidArgumentError, match="timeout"):
+            engine.transcribe(SPEECH / "door.wav", timeout=bad)
+    assert words(engine.transcribe(SPEECH / "door.wav", timeout=60.0).text) == words(manifest()["door.wav"])
+
+
 def gil_free_ratio() -> float:
     """Wall time of two threads hashing at once over the sum of both alone:
     how much parallelism the machine offers (a busy machine offers none)."""

@@ -1,6 +1,7 @@
 //! Configuration of the engine and of each transcription call.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How an [`crate::engine::Engine`] is built.
 #[derive(Debug, Clone)]
@@ -16,13 +17,51 @@ pub struct EngineConfig {
     /// (the project's setup folder). One library serves the whole process:
     /// naming a different one after the first engine is an error.
     pub runtime_library: Option<PathBuf>,
-    /// Threads ONNX Runtime may use inside one operator (intra-op).
+    /// Threads ONNX Runtime may use inside one operator (intra-op), per session.
     pub intra_op_threads: usize,
-    /// Model instances (sets of sessions), each serving one transcription
-    /// at a time; more serve more callers at once at the cost of memory.
+    /// Encoder and decoder sessions (each with its own worker thread). One
+    /// pair batches the work of every caller; a second pair runs a second
+    /// batch beside it at the cost of the model's memory again.
     pub instances: usize,
     /// Longest input accepted, in seconds; longer audio is `InvalidAudio`.
     pub max_audio_duration_s: f64,
+    /// How concurrent callers are admitted and batched.
+    pub scheduler: SchedulerConfig,
+}
+
+/// Admission control and batching of the work of concurrent callers.
+/// The defaults follow the original report's production configuration
+/// (50 concurrent transcriptions).
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    /// Transcriptions running at once.
+    pub max_concurrent: usize,
+    /// Callers that may wait for a turn beyond those; any more are refused
+    /// at once with [`crate::Error::Overloaded`].
+    pub max_queued: usize,
+    /// Windows decoded together per decoder session; each holds its
+    /// cross-attention cache (18 MB for a 30-s tiny window) while it decodes.
+    pub max_active_windows: usize,
+    /// Most windows one encoder run takes.
+    pub max_encoder_batch: usize,
+    /// Run the decoder steps of different callers as one batch (needs a
+    /// decoder with `position_ids` and `attention_mask` inputs, as the
+    /// project's converter writes; other decoders run each window alone).
+    /// `false` also limits encoder runs to one window: the unbatched
+    /// baseline of the concurrency benchmark.
+    pub batching: bool,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            max_concurrent: 50,
+            max_queued: 100,
+            max_active_windows: 16,
+            max_encoder_batch: 4,
+            batching: true,
+        }
+    }
 }
 
 /// Default [`EngineConfig::max_audio_duration_s`]: four hours.
@@ -39,6 +78,7 @@ impl EngineConfig {
                 .unwrap_or(1),
             instances: 1,
             max_audio_duration_s: DEFAULT_MAX_AUDIO_DURATION_S,
+            scheduler: SchedulerConfig::default(),
         }
     }
 }
@@ -89,6 +129,10 @@ pub struct TranscribeOptions {
     pub timestamps: bool,
     /// Seed for sampling at temperatures above 0 (deterministic output).
     pub seed: u64,
+    /// The longest the call may take, waiting for a turn included; past it
+    /// the call fails with [`crate::Error::Timeout`]. `None` waits as long as
+    /// it takes.
+    pub timeout: Option<Duration>,
 }
 
 impl Default for TranscribeOptions {
@@ -108,6 +152,7 @@ impl Default for TranscribeOptions {
             initial_prompt: None,
             timestamps: true,
             seed: 0,
+            timeout: None,
         }
     }
 }

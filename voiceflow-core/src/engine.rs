@@ -2,21 +2,26 @@
 //! [`Transcript`].
 //!
 //! An engine loads one model folder. It is `Send + Sync`: any number of
-//! threads may call it at once. Each transcription borrows one model instance
-//! (a set of ONNX Runtime sessions) from a small pool
-//! ([`EngineConfig::instances`], one by default); callers beyond that wait
-//! for an instance to come back.
+//! threads may call it at once. Every call is admitted by the engine's
+//! scheduler ([`crate::config::SchedulerConfig`]: 50 at once by default,
+//! more wait, and past the wait queue a call fails at once with
+//! [`Error::Overloaded`]); the scheduler runs the encoder and decoder work
+//! of all calls in shared batches, while each call's decoding algorithm and
+//! callback run on the caller's own thread.
 
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use crate::audio::{self, mel::MelExtractor, HOP_LENGTH, SAMPLE_RATE};
 use crate::config::{EngineConfig, Task, TranscribeOptions};
+use crate::decode::filters::LogitFilters;
 use crate::decode::longform::{self, LanguageChoice};
-use crate::model::{runtime, Model, ModelInfo, ModelInstance};
+use crate::decode::window::WindowTask;
+use crate::decode::Limits;
+use crate::metrics::Metrics;
+use crate::model::{runtime, Model, ModelInfo};
+use crate::scheduler::Scheduler;
 use crate::transcript::{Progress, Segment, Timings, Transcript};
 use crate::{Error, Result};
 
@@ -41,63 +46,6 @@ pub enum Audio<'a> {
     WavBytes(&'a [u8]),
 }
 
-/// A pool of model instances; closing it turns callers away.
-struct InstancePool {
-    free: Mutex<Vec<ModelInstance>>,
-    returned: Condvar,
-    closed: AtomicBool,
-}
-
-/// An instance borrowed from the pool, returned on drop.
-struct Lease<'a> {
-    pool: &'a InstancePool,
-    instance: Option<ModelInstance>,
-}
-
-impl InstancePool {
-    fn lock(&self) -> MutexGuard<'_, Vec<ModelInstance>> {
-        self.free
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn acquire(&self) -> Result<Lease<'_>> {
-        let mut free = self.lock();
-        loop {
-            if self.closed.load(Ordering::Acquire) {
-                return Err(Error::Closed("engine"));
-            }
-            if let Some(instance) = free.pop() {
-                return Ok(Lease {
-                    pool: self,
-                    instance: Some(instance),
-                });
-            }
-            free = self
-                .returned
-                .wait(free)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-        }
-    }
-
-    fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        self.lock().clear();
-        self.returned.notify_all();
-    }
-}
-
-impl Drop for Lease<'_> {
-    fn drop(&mut self) {
-        if let Some(instance) = self.instance.take() {
-            if !self.pool.closed.load(Ordering::Acquire) {
-                self.pool.lock().push(instance);
-            }
-            self.pool.returned.notify_one();
-        }
-    }
-}
-
 /// Speech-to-text with one Whisper model.
 ///
 /// ```no_run
@@ -112,7 +60,8 @@ pub struct Engine {
     model: Model,
     info: ModelInfo,
     mel: MelExtractor,
-    pool: InstancePool,
+    scheduler: Scheduler,
+    metrics: Metrics,
     max_audio_duration_s: f64,
 }
 
@@ -145,19 +94,15 @@ impl Engine {
         }
         let model = Model::load(&config.model_dir)?;
         let env = runtime::environment(config.runtime_library.as_deref())?;
-        let instances = (0..config.instances)
-            .map(|_| model.instance(env, config.intra_op_threads))
-            .collect::<Result<Vec<_>>>()?;
+        let metrics = Metrics::new();
+        let scheduler = Scheduler::start(&model, env, &config, &metrics)?;
         let mel = MelExtractor::new(model.config.n_mels)?;
         Ok(Engine {
             info: model.info(),
             model,
             mel,
-            pool: InstancePool {
-                free: Mutex::new(instances),
-                returned: Condvar::new(),
-                closed: AtomicBool::new(false),
-            },
+            scheduler,
+            metrics,
             max_audio_duration_s: config.max_audio_duration_s,
         })
     }
@@ -165,6 +110,16 @@ impl Engine {
     /// What model this engine runs.
     pub fn model_info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// The engine's metrics: per-stage latencies, batch sizes, requests.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Transcriptions running and waiting for a turn right now.
+    pub fn load(&self) -> (usize, usize) {
+        self.scheduler.load()
     }
 
     /// Transcribes mono samples at any sample rate.
@@ -217,6 +172,9 @@ impl Engine {
         let started = Instant::now();
         self.check_open()?;
         let language = self.check_options(options)?;
+        // A timeout too large to add to the clock means no deadline.
+        let deadline = options.timeout.and_then(|t| started.checked_add(t));
+        let _permit = self.scheduler.admit(started, deadline)?;
         let mut timings = Timings::default();
 
         let samples = self.prepare(audio)?;
@@ -228,18 +186,17 @@ impl Engine {
         let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
         drop(samples);
 
-        let mut lease = self.pool.acquire()?;
-        let instance = lease.instance.as_mut().ok_or(Error::Closed("engine"))?;
+        let task = self.window_task(options.timestamps)?;
+        let client = self.scheduler.client(started, deadline);
         let out = longform::transcribe(
-            &self.model,
-            instance,
+            &client,
+            &task,
             &mel,
             options,
             language,
             &mut timings,
             on_segment,
         )?;
-        drop(lease);
 
         let text = out
             .segments
@@ -258,15 +215,29 @@ impl Engine {
         })
     }
 
-    /// Stops the engine: later calls fail with [`Error::Closed`] and the
-    /// sessions are freed once running transcriptions finish.
+    /// What every window of a transcription shares: tokenizer, filters, limits.
+    fn window_task(&self, timestamps: bool) -> Result<WindowTask<'_>> {
+        let n_ctx = self.model.config.max_target_positions;
+        Ok(WindowTask {
+            tokenizer: &self.model.tokenizer,
+            filters: LogitFilters::for_model(&self.model.config, &self.model.tokenizer, timestamps)?,
+            limits: Limits {
+                sample_len: n_ctx / 2,
+                n_ctx,
+            },
+        })
+    }
+
+    /// Stops the engine: running and waiting transcriptions end with
+    /// [`Error::Closed`] at their next step, later calls fail with it at
+    /// once, and the worker threads stop.
     pub fn close(&self) {
-        self.pool.close();
+        self.scheduler.close();
     }
 
     /// Whether [`Engine::close`] was called.
     pub fn is_closed(&self) -> bool {
-        self.pool.closed.load(Ordering::Acquire)
+        self.scheduler.is_closed()
     }
 
     fn check_open(&self) -> Result<()> {
@@ -378,32 +349,19 @@ mod tests {
     /// 30 s, mel without extra padding) and returns the raw sampled tokens.
     fn single_window_tokens(engine: &Engine, samples: &[f32], timestamps: bool) -> Vec<u32> {
         use crate::audio::{N_FRAMES, N_SAMPLES};
-        use crate::decode::window::{decode_window, Prompt, Strategy, WindowTask};
-        use crate::decode::Limits;
-        use crate::model::kv_cache::{KvDecoder, WindowState};
+        use crate::decode::window::{decode_window, Prompt, Strategy};
+        use crate::decode::WindowBackend;
         use rand::SeedableRng;
 
         let mut padded = samples.to_vec();
         padded.resize(N_SAMPLES, 0.0);
         let mel = engine.mel.compute(&padded, 0);
-        let mut lease = engine.pool.acquire().unwrap();
-        let instance = lease.instance.as_mut().unwrap();
-        let encoded = instance.encoder.encode(mel.window(0, N_FRAMES)).unwrap();
-        let mut window = WindowState::new(encoded);
-        let mut decoder = KvDecoder::new(
-            &mut instance.decoder,
-            &mut window,
-            engine.model.config.vocab_size,
-        );
+        let client = engine.scheduler.client(Instant::now(), None);
+        let mut decoder = client
+            .open_window(mel.window(0, N_FRAMES), N_FRAMES)
+            .unwrap();
         let special = engine.model.tokenizer.special();
-        let task = WindowTask {
-            tokenizer: &engine.model.tokenizer,
-            filters: engine.model.filters(timestamps).unwrap(),
-            limits: Limits {
-                sample_len: 224,
-                n_ctx: 448,
-            },
-        };
+        let task = engine.window_task(timestamps).unwrap();
         let prompt = Prompt::new(
             special,
             &[],
@@ -413,7 +371,7 @@ mod tests {
         );
         let mut rng = rand::rngs::StdRng::seed_from_u64(0);
         let result = decode_window(
-            &mut decoder,
+            decoder.as_mut(),
             &task,
             &prompt,
             Strategy::Greedy,
@@ -470,12 +428,13 @@ mod tests {
     }
 
     /// A window's later prompts (fallback, language detection first) go
-    /// through the cache branch with an empty self-attention cache; they must
-    /// give the logits of the window's first call.
+    /// through the cache branch with an empty self-attention cache, after
+    /// the window's sequences left the batch; they must give the logits of
+    /// the window's first call.
     #[test]
     fn prefill_through_the_cache_branch_matches_the_first_call() {
-        use crate::decode::TokenDecoder;
-        use crate::model::kv_cache::{KvDecoder, WindowState};
+        use crate::audio::N_FRAMES;
+        use crate::decode::{TokenDecoder, WindowBackend};
 
         let Some(engine) = installed_tiny_en() else {
             return;
@@ -483,25 +442,21 @@ mod tests {
         let wav = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/speech/report.wav");
         let samples = audio::read_wav(wav).unwrap().samples;
         let mel = engine.mel.compute(&samples, MEL_PADDING_SAMPLES);
-        let mut lease = engine.pool.acquire().unwrap();
-        let instance = lease.instance.as_mut().unwrap();
-        let mut window = WindowState::new(
-            instance
-                .encoder
-                .encode(mel.window(0, mel.n_frames - 1))
-                .unwrap(),
-        );
+        let client = engine.scheduler.client(Instant::now(), None);
+        let mut decoder = client
+            .open_window(mel.window(0, mel.n_frames - 1), N_FRAMES)
+            .unwrap();
         let vocab = engine.model.config.vocab_size;
-        let mut decoder = KvDecoder::new(&mut instance.decoder, &mut window, vocab);
         let prompt = [50257, 50363, 4222, 3758];
-        let run = |decoder: &mut KvDecoder<'_>| {
+        let mut run = || {
             let (mut first, mut next) = (Vec::new(), Vec::new());
             decoder.prefill(&prompt, &[0, 3], &mut first).unwrap();
             decoder.step(&[262, 262], &[0, 0], &mut next).unwrap();
+            decoder.end();
             (first, next)
         };
-        let (first_call, first_step) = run(&mut decoder);
-        let (cached_call, cached_step) = run(&mut decoder);
+        let (first_call, first_step) = run();
+        let (cached_call, cached_step) = run();
         let max_diff = |a: &[f32], b: &[f32]| {
             a.iter()
                 .zip(b)

@@ -93,6 +93,16 @@ pub enum Error {
         capacity: usize,
     },
 
+    /// The engine already runs and queues as many transcriptions as it is
+    /// configured for; this one was not accepted (retry later).
+    #[error("engine overloaded: {running} transcriptions running and {queued} waiting; request not accepted")]
+    Overloaded {
+        /// Transcriptions running when the request arrived.
+        running: usize,
+        /// Transcriptions waiting for a turn.
+        queued: usize,
+    },
+
     /// A request's deadline passed before it completed.
     #[error("timed out after {0:?}")]
     Timeout(std::time::Duration),

@@ -36,6 +36,7 @@ pub mod enhance;
 pub mod error;
 pub mod metrics;
 pub mod model;
+pub(crate) mod scheduler;
 pub mod store;
 pub mod transcript;
 
@@ -44,7 +45,7 @@ pub mod transcript;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-pub use config::{EngineConfig, Task, TranscribeOptions};
+pub use config::{EngineConfig, SchedulerConfig, Task, TranscribeOptions};
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use model::ModelInfo;

@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, c_void};
 use std::ops::ControlFlow;
+use std::time::Duration;
 
 use voiceflow_core::{EngineConfig, Progress, Segment, Task, TranscribeOptions};
 
@@ -21,10 +22,18 @@ pub struct VfEngineOptions {
     pub runtime_library: *const c_char,
     /// ONNX Runtime threads per model instance (default: all cores).
     pub threads: usize,
-    /// Model instances: how many transcriptions run at once (default 1).
+    /// Encoder/decoder session pairs, each batching the work of every
+    /// caller (default 1; a second pair runs beside the first).
     pub instances: usize,
     /// Longest audio accepted, in seconds (default four hours).
     pub max_audio_duration_s: f64,
+    /// Transcriptions running at once (default 50).
+    pub max_concurrent: usize,
+    /// Callers that may wait for a turn beyond those (default 100); any more
+    /// get `VF_ERROR_OVERLOADED` at once.
+    pub max_queued: usize,
+    /// Batch the work of different callers (default true).
+    pub batching: bool,
 }
 
 /// Transcribe or translate, as `VfTranscribeOptions::task`.
@@ -83,6 +92,9 @@ pub struct VfTranscribeOptions {
     pub on_segment: VfSegmentCallback,
     /// Passed unchanged to `on_segment`.
     pub user_data: *mut c_void,
+    /// The longest the call may take, waiting for a turn included, in
+    /// milliseconds; then it fails with `VF_ERROR_TIMEOUT`. 0: no limit.
+    pub timeout_ms: u64,
 }
 
 /// Fills `*out_options` with the default engine options.
@@ -102,6 +114,9 @@ fn engine_options(config: &EngineConfig) -> VfEngineOptions {
         threads: config.intra_op_threads,
         instances: config.instances,
         max_audio_duration_s: config.max_audio_duration_s,
+        max_concurrent: config.scheduler.max_concurrent,
+        max_queued: config.scheduler.max_queued,
+        batching: config.scheduler.batching,
     }
 }
 
@@ -128,6 +143,7 @@ fn transcribe_options(options: &TranscribeOptions) -> VfTranscribeOptions {
         timestamps: options.timestamps,
         on_segment: None,
         user_data: std::ptr::null_mut(),
+        timeout_ms: options.timeout.map_or(0, |t| t.as_millis() as u64),
     }
 }
 
@@ -149,6 +165,9 @@ pub(crate) unsafe fn engine_config(
     config.intra_op_threads = options.threads;
     config.instances = options.instances;
     config.max_audio_duration_s = options.max_audio_duration_s;
+    config.scheduler.max_concurrent = options.max_concurrent;
+    config.scheduler.max_queued = options.max_queued;
+    config.scheduler.batching = options.batching;
     Ok(config)
 }
 
@@ -189,6 +208,7 @@ pub(crate) unsafe fn transcribe_call(
         unsafe { optional_utf8(options.initial_prompt, "options.initial_prompt")? }
             .map(str::to_string);
     core.timestamps = options.timestamps;
+    core.timeout = (options.timeout_ms > 0).then(|| Duration::from_millis(options.timeout_ms));
     sink.callback = options.on_segment;
     sink.user_data = options.user_data;
     Ok((core, sink))

@@ -48,6 +48,9 @@ pub enum VfStatus {
     VF_ERROR_CANCELLED = 42,
     /// An enhancement backend failed.
     VF_ERROR_BACKEND = 43,
+    /// The engine runs and queues as many transcriptions as it is configured
+    /// for; the request was not accepted (retry later).
+    VF_ERROR_OVERLOADED = 44,
     /// The key or passphrase does not open this store.
     VF_ERROR_WRONG_KEY = 50,
     /// A stored record failed authentication (altered bytes).
@@ -66,7 +69,7 @@ pub enum VfStatus {
 
 impl VfStatus {
     /// Every status, for turning a C `int` back into a status.
-    const ALL: [VfStatus; 24] = [
+    const ALL: [VfStatus; 25] = [
         VfStatus::VF_OK,
         VfStatus::VF_ERROR_NULL_POINTER,
         VfStatus::VF_ERROR_INVALID_UTF8,
@@ -84,6 +87,7 @@ impl VfStatus {
         VfStatus::VF_ERROR_TIMEOUT,
         VfStatus::VF_ERROR_CANCELLED,
         VfStatus::VF_ERROR_BACKEND,
+        VfStatus::VF_ERROR_OVERLOADED,
         VfStatus::VF_ERROR_WRONG_KEY,
         VfStatus::VF_ERROR_INTEGRITY,
         VfStatus::VF_ERROR_STORE_FORMAT,
@@ -113,6 +117,7 @@ impl VfStatus {
             VfStatus::VF_ERROR_TIMEOUT => "VF_ERROR_TIMEOUT\0",
             VfStatus::VF_ERROR_CANCELLED => "VF_ERROR_CANCELLED\0",
             VfStatus::VF_ERROR_BACKEND => "VF_ERROR_BACKEND\0",
+            VfStatus::VF_ERROR_OVERLOADED => "VF_ERROR_OVERLOADED\0",
             VfStatus::VF_ERROR_WRONG_KEY => "VF_ERROR_WRONG_KEY\0",
             VfStatus::VF_ERROR_INTEGRITY => "VF_ERROR_INTEGRITY\0",
             VfStatus::VF_ERROR_STORE_FORMAT => "VF_ERROR_STORE_FORMAT\0",
@@ -139,6 +144,7 @@ pub(crate) fn status_of(error: &Error) -> VfStatus {
         Error::Io { .. } => VfStatus::VF_ERROR_IO,
         Error::QueueFull { .. } => VfStatus::VF_ERROR_QUEUE_FULL,
         Error::Timeout(_) => VfStatus::VF_ERROR_TIMEOUT,
+        Error::Overloaded { .. } => VfStatus::VF_ERROR_OVERLOADED,
         Error::Cancelled(_) => VfStatus::VF_ERROR_CANCELLED,
         Error::Backend { .. } => VfStatus::VF_ERROR_BACKEND,
         Error::WrongKey => VfStatus::VF_ERROR_WRONG_KEY,
@@ -242,6 +248,13 @@ mod tests {
             ),
             (Error::QueueFull { capacity: 1 }, "VF_ERROR_QUEUE_FULL"),
             (Error::Timeout(Duration::from_millis(5)), "VF_ERROR_TIMEOUT"),
+            (
+                Error::Overloaded {
+                    running: 50,
+                    queued: 100,
+                },
+                "VF_ERROR_OVERLOADED",
+            ),
             (Error::Cancelled(reason.clone()), "VF_ERROR_CANCELLED"),
             (
                 Error::Backend {

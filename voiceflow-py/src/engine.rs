@@ -14,11 +14,15 @@ use crate::transcript::{ModelInfo, Progress, Segment, Transcript};
 /// Speech-to-text with one Whisper model (a converted model folder).
 ///
 /// Engine(model_dir, *, threads=None, instances=1, runtime_library=None,
-/// max_audio_duration_s=None)
+/// max_audio_duration_s=None, max_concurrent=50, max_queued=100, batching=True)
 ///
 /// `threads`: ONNX Runtime threads per operator (default: all cores).
 /// `max_audio_duration_s`: longest audio accepted (default: four hours).
-/// `instances`: model instances; each serves one transcription at a time.
+/// `instances`: encoder/decoder session pairs, each batching the work of
+/// every caller (a second pair runs beside the first).
+/// `max_concurrent`: transcriptions running at once; `max_queued`: callers
+/// that may wait beyond those (any more raise OverloadedError at once);
+/// `batching`: run the work of different callers together.
 /// `runtime_library`: path of libonnxruntime; `voiceflow.Engine` defaults it
 /// to the one in the `onnxruntime` package unless ORT_DYLIB_PATH is set.
 /// Thread-safe: share one engine between threads; the GIL is released
@@ -29,7 +33,8 @@ pub struct Engine(core::Engine);
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (model_dir, *, threads=None, instances=1, runtime_library=None, max_audio_duration_s=None))]
+    #[pyo3(signature = (model_dir, *, threads=None, instances=1, runtime_library=None, max_audio_duration_s=None, max_concurrent=50, max_queued=100, batching=true))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         model_dir: PathBuf,
@@ -37,6 +42,9 @@ impl Engine {
         instances: usize,
         runtime_library: Option<PathBuf>,
         max_audio_duration_s: Option<f64>,
+        max_concurrent: usize,
+        max_queued: usize,
+        batching: bool,
     ) -> PyResult<Self> {
         let mut config = EngineConfig::new(model_dir);
         if let Some(threads) = threads {
@@ -44,6 +52,9 @@ impl Engine {
         }
         config.instances = instances;
         config.runtime_library = runtime_library;
+        config.scheduler.max_concurrent = max_concurrent;
+        config.scheduler.max_queued = max_queued;
+        config.scheduler.batching = batching;
         if let Some(seconds) = max_audio_duration_s {
             config.max_audio_duration_s = seconds;
         }
@@ -61,8 +72,10 @@ impl Engine {
     /// "transcribe" or "translate". `on_segment(segment, progress)` is
     /// called with each segment as it is decoded; returning False stops
     /// (the transcript then holds the segments so far); an exception it
-    /// raises stops the transcription and is raised here.
-    #[pyo3(signature = (audio, sample_rate=16000, *, language=None, task="transcribe", beam_size=1, initial_prompt=None, timestamps=true, on_segment=None))]
+    /// raises stops the transcription and is raised here. `timeout`: the
+    /// longest the call may take in seconds, waiting for a turn included
+    /// (RequestTimeoutError after it); None waits as long as it takes.
+    #[pyo3(signature = (audio, sample_rate=16000, *, language=None, task="transcribe", beam_size=1, initial_prompt=None, timestamps=true, on_segment=None, timeout=None))]
     #[allow(clippy::too_many_arguments)]
     fn transcribe(
         &self,
@@ -75,13 +88,24 @@ impl Engine {
         initial_prompt: Option<String>,
         timestamps: bool,
         on_segment: Option<Py<PyAny>>,
+        timeout: Option<f64>,
     ) -> PyResult<Transcript> {
+        let timeout = timeout
+            .map(|seconds| {
+                std::time::Duration::try_from_secs_f64(seconds).map_err(|_| {
+                    to_py_err(Error::InvalidArgument(format!(
+                        "timeout must be a finite number of seconds >= 0, got {seconds}"
+                    )))
+                })
+            })
+            .transpose()?;
         let options = TranscribeOptions {
             language,
             task: parse_task(task)?,
             beam_size,
             initial_prompt,
             timestamps,
+            timeout,
             ..TranscribeOptions::default()
         };
         let input = AudioInput::extract(audio, sample_rate)?;
@@ -124,8 +148,8 @@ impl Engine {
         self.0.is_closed()
     }
 
-    /// Stops the engine: later calls raise ClosedError; running
-    /// transcriptions finish first.
+    /// Stops the engine: running, waiting and later calls raise
+    /// ClosedError.
     fn close(&self) {
         self.0.close();
     }

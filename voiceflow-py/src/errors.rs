@@ -20,6 +20,7 @@ mod class {
     import_exception!(voiceflow.errors, ClosedError);
     import_exception!(voiceflow.errors, IoError);
     import_exception!(voiceflow.errors, QueueFullError);
+    import_exception!(voiceflow.errors, OverloadedError);
     import_exception!(voiceflow.errors, RequestTimeoutError);
     import_exception!(voiceflow.errors, CancelledError);
     import_exception!(voiceflow.errors, BackendError);
@@ -48,6 +49,7 @@ pub(crate) fn to_py_err(error: Error) -> PyErr {
         Error::Io { path, source } => io_error(message, &path, &source),
         Error::QueueFull { .. } => class::QueueFullError::new_err(message),
         Error::Timeout(_) => class::RequestTimeoutError::new_err(message),
+        Error::Overloaded { .. } => class::OverloadedError::new_err(message),
         Error::Cancelled(_) => class::CancelledError::new_err(message),
         Error::Backend { .. } => class::BackendError::new_err(message),
         Error::WrongKey => class::WrongKeyError::new_err(message),

@@ -3,6 +3,9 @@
 //! Suppression sets a logit to −∞.
 
 use super::timestamp_rules::TimestampRules;
+use crate::model::model_config::ModelConfig;
+use crate::model::tokenizer::WhisperTokenizer;
+use crate::Result;
 
 /// Sets every logit of `logits` to −∞.
 pub(crate) fn fill(logits: &mut [f32]) {
@@ -42,6 +45,38 @@ pub(crate) struct LogitFilters {
 }
 
 impl LogitFilters {
+    /// The filters of a model: its suppress list plus the control tokens,
+    /// blank and end of text at the first step, and the timestamp rules when
+    /// timestamps are on.
+    pub(crate) fn for_model(
+        config: &ModelConfig,
+        tokenizer: &WhisperTokenizer,
+        timestamps: bool,
+    ) -> Result<Self> {
+        let special = tokenizer.special();
+        let mut suppress = config.suppress_tokens.clone();
+        suppress.extend(special.always_suppressed());
+        suppress.sort_unstable();
+        suppress.dedup();
+        let begin_suppress = if config.begin_suppress_tokens.is_empty() {
+            let mut blank = tokenizer.encode(" ")?;
+            blank.push(special.eot);
+            blank
+        } else {
+            config.begin_suppress_tokens.clone()
+        };
+        Ok(LogitFilters {
+            begin_suppress,
+            suppress,
+            timestamps: timestamps.then_some(TimestampRules {
+                eot: special.eot,
+                no_timestamps: special.no_timestamps,
+                timestamp_begin: special.timestamp_begin,
+                max_initial_timestamp_index: Some(config.max_initial_timestamp_index),
+            }),
+        })
+    }
+
     /// Masks one row of logits given the tokens sampled so far in the window.
     pub(crate) fn apply(&self, logits: &mut [f32], sampled: &[u32]) {
         let mut suppress = |ids: &[u32]| {

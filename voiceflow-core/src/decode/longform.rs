@@ -13,13 +13,11 @@ use rand::SeedableRng;
 use super::fallback::{decode_with_fallback, should_skip};
 use super::language::detect_language;
 use super::window::{Prompt, WindowTask};
-use super::Limits;
+use super::WindowBackend;
 use crate::audio::mel::Mel;
 use crate::audio::{HOP_LENGTH, N_FRAMES, SAMPLE_RATE};
 use crate::config::TranscribeOptions;
-use crate::model::kv_cache::{KvDecoder, WindowState};
 use crate::model::special_tokens::SpecialTokens;
-use crate::model::{Model, ModelInstance};
 use crate::transcript::{Progress, Segment, Timings};
 use crate::Result;
 
@@ -113,28 +111,21 @@ pub(crate) enum LanguageChoice {
     Detect,
 }
 
-/// Transcribes the whole `mel`, calling `on_segment` for each segment as it is
-/// produced; stops early when it returns `Break`.
+/// Transcribes the whole `mel` window after window through `backend`,
+/// calling `on_segment` for each segment as it is produced; stops early when
+/// it returns `Break`.
 pub(crate) fn transcribe(
-    model: &Model,
-    instance: &mut ModelInstance,
+    backend: &dyn WindowBackend,
+    task: &WindowTask<'_>,
     mel: &Mel,
     options: &TranscribeOptions,
     language: LanguageChoice,
     timings: &mut Timings,
     on_segment: &mut dyn FnMut(&Segment, Progress) -> ControlFlow<()>,
 ) -> Result<LongformOutput> {
-    let tokenizer = &model.tokenizer;
+    let tokenizer = task.tokenizer;
     let special = tokenizer.special();
-    let n_ctx = model.config.max_target_positions;
-    let task = WindowTask {
-        tokenizer,
-        filters: model.filters(options.timestamps)?,
-        limits: Limits {
-            sample_len: n_ctx / 2,
-            n_ctx,
-        },
-    };
+    let n_ctx = task.limits.n_ctx;
     let content_frames = mel.n_frames.saturating_sub(1);
     let total_s = content_frames as f64 * FRAME_SECONDS;
     let mut language = match language {
@@ -165,15 +156,12 @@ pub(crate) fn transcribe(
         let window_end = (time_offset + segment_size as f64 * FRAME_SECONDS).min(total_s);
 
         let started = Instant::now();
-        let encoder_out = instance.encoder.encode(mel.window(seek, segment_size))?;
+        let mut decoder = backend.open_window(mel.window(seek, segment_size), N_FRAMES)?;
         timings.encoder_s += started.elapsed().as_secs_f64();
 
         let started = Instant::now();
-        let mut window = WindowState::new(encoder_out);
-        let mut decoder =
-            KvDecoder::new(&mut instance.decoder, &mut window, model.config.vocab_size);
         if language.is_none() {
-            let (code, probability) = detect_language(&mut decoder, special, &mut logits)?;
+            let (code, probability) = detect_language(decoder.as_mut(), special, &mut logits)?;
             let token = special.language_token(&code);
             language = Some(Language {
                 code,
@@ -191,7 +179,8 @@ pub(crate) fn transcribe(
             n_ctx,
         );
         let result =
-            decode_with_fallback(&mut decoder, &task, &prompt, options, &mut rng, &mut logits)?;
+            decode_with_fallback(decoder.as_mut(), task, &prompt, options, &mut rng, &mut logits)?;
+        drop(decoder);
         timings.decoder_s += started.elapsed().as_secs_f64();
 
         if should_skip(&result, options) {

@@ -8,8 +8,10 @@
 //! - [`language`]: language detection for multilingual models;
 //! - [`longform`]: seeking through audio of any length, segments with times.
 //!
-//! The algorithms drive the model through [`TokenDecoder`], so they can be
-//! tested with scripted logits.
+//! The algorithms drive the model through two traits, so they can be tested
+//! with scripted logits and know nothing of ONNX Runtime: [`WindowBackend`]
+//! encodes a window and hands out a [`TokenDecoder`] over it. The scheduler
+//! (`crate::scheduler`) implements both, batching the work of every caller.
 
 pub(crate) mod beam;
 pub(crate) mod fallback;
@@ -37,6 +39,18 @@ pub(crate) trait TokenDecoder {
     /// `sources[i]` of the previous batch, by `tokens[i]`; writes one row of
     /// logits per new sequence.
     fn step(&mut self, tokens: &[u32], sources: &[usize], out: &mut Vec<f32>) -> Result<()>;
+
+    /// The current sequences are finished: what the decoder holds for them
+    /// may go (the window stays, ready for another [`TokenDecoder::prefill`]).
+    fn end(&mut self) {}
+}
+
+/// Encodes windows of log-mel frames and decodes over them.
+pub(crate) trait WindowBackend {
+    /// Encodes one window of `frames` mel frames (`n_mels × frames` values,
+    /// row-major) and returns a decoder over it; dropping the decoder frees
+    /// the window.
+    fn open_window(&self, mel: Vec<f32>, frames: usize) -> Result<Box<dyn TokenDecoder + '_>>;
 }
 
 /// One finished hypothesis of a window.

@@ -179,6 +179,7 @@ pub(crate) fn decode_window(
             limits,
         )?,
     };
+    decoder.end();
     let best =
         rank(candidates).ok_or_else(|| Error::Inference("decoding produced no sequence".into()))?;
     let text = task.tokenizer.decode_text(&best.tokens).trim().to_string();

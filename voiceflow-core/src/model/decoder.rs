@@ -24,6 +24,10 @@ struct DecoderIo {
     encoder_hidden_states: Option<String>,
     use_cache_branch: Option<String>,
     cache_position: Option<String>,
+    /// `position_ids` [batch, seq]: each token's absolute position.
+    position_ids: Option<String>,
+    /// `attention_mask` [batch, past + seq]: 1 for real tokens, 0 for padding.
+    attention_mask: Option<String>,
     /// `past_key_values.{i}.decoder.{key,value}`, layer by layer (empty without past).
     past_self: Vec<String>,
     /// `past_key_values.{i}.encoder.{key,value}` (empty without past).
@@ -100,6 +104,8 @@ impl DecoderIo {
             encoder_hidden_states: optional("encoder_hidden_states"),
             use_cache_branch: optional("use_cache_branch"),
             cache_position: optional("cache_position"),
+            position_ids: optional("position_ids"),
+            attention_mask: optional("attention_mask"),
             past_self: past_inputs("decoder")?,
             past_cross: past_inputs("encoder")?,
             logits: need_output("logits".into())?,
@@ -153,14 +159,29 @@ pub(crate) struct DecoderFeed<'a> {
     pub ids: Vec<i64>,
     /// Number of sequences.
     pub batch: usize,
-    /// The window's encoder output.
+    /// The window's encoder output (first call of a window; any tensor of
+    /// the right rank on later calls, where the graph ignores it).
     pub encoder_out: &'a DynValue,
-    /// The self-attention cache, or `None` for an empty one.
-    pub past_self: Option<&'a [DynValue]>,
+    /// The self-attention cache `[batch, heads, past_len, head_dim]`, or
+    /// `None` for an empty one.
+    pub past_self: Option<Vec<SessionInputValue<'a>>>,
     /// The cross-attention cache, or `None` for the first call of a window.
-    pub cross: Option<&'a [DynValue]>,
-    /// Tokens already in the self-attention cache.
+    pub cross: Option<Vec<SessionInputValue<'a>>>,
+    /// Columns already in the self-attention cache.
     pub past_len: usize,
+    /// Per row, where its tokens sit and which cache columns it may see:
+    /// `None` means positions `past_len..` and every column (rows of equal
+    /// length). Needs [`DecoderSession::pads`].
+    pub padding: Option<Padding>,
+}
+
+/// Positions and attention mask of rows whose caches have different lengths
+/// (left-padded to a common `past_len`).
+pub(crate) struct Padding {
+    /// `[batch, seq]` absolute positions.
+    pub positions: Vec<i64>,
+    /// `[batch, past_len + seq]`: 1 where the row has a token, 0 for padding.
+    pub mask: Vec<i64>,
 }
 
 /// What one decoder call returns.
@@ -192,6 +213,24 @@ impl Graph {
         if let Some(name) = &io.use_cache_branch {
             inputs.push((name.as_str().into(), use_cache.into()));
         }
+        if let (Some(position_ids), Some(attention_mask)) = (&io.position_ids, &io.attention_mask)
+        {
+            let total = feed.past_len + seq;
+            let Padding { positions, mask } = feed.padding.unwrap_or_else(|| Padding {
+                positions: (0..feed.batch)
+                    .flat_map(|_| (feed.past_len..total).map(|p| p as i64))
+                    .collect(),
+                mask: vec![1; feed.batch * total],
+            });
+            let positions = Tensor::from_array(([feed.batch, seq], positions)).map_err(inference)?;
+            let mask = Tensor::from_array(([feed.batch, total], mask)).map_err(inference)?;
+            inputs.push((position_ids.as_str().into(), positions.into()));
+            inputs.push((attention_mask.as_str().into(), mask.into()));
+        } else if feed.padding.is_some() {
+            return Err(Error::Inference(
+                "this decoder has no position_ids/attention_mask inputs for padded rows".into(),
+            ));
+        }
         if let Some(name) = &io.cache_position {
             let positions: Vec<i64> = (feed.past_len..feed.past_len + seq)
                 .map(|p| p as i64)
@@ -199,13 +238,22 @@ impl Graph {
             let positions = Tensor::from_array(([seq], positions)).map_err(inference)?;
             inputs.push((name.as_str().into(), positions.into()));
         }
-        for (i, name) in io.past_self.iter().enumerate() {
-            let value = feed.past_self.map_or(empty, |past| &past[i]);
-            inputs.push((name.as_str().into(), value.into()));
+        let first = feed.cross.is_none();
+        let mut past_self = feed.past_self.map(Vec::into_iter);
+        for name in &io.past_self {
+            let value = past_self
+                .as_mut()
+                .and_then(Iterator::next)
+                .unwrap_or_else(|| empty.into());
+            inputs.push((name.as_str().into(), value));
         }
-        for (i, name) in io.past_cross.iter().enumerate() {
-            let value = feed.cross.map_or(empty, |cross| &cross[i]);
-            inputs.push((name.as_str().into(), value.into()));
+        let mut cross = feed.cross.map(Vec::into_iter);
+        for name in &io.past_cross {
+            let value = cross
+                .as_mut()
+                .and_then(Iterator::next)
+                .unwrap_or_else(|| empty.into());
+            inputs.push((name.as_str().into(), value));
         }
         let outputs = session.run(inputs).map_err(inference)?;
         let mut values: Vec<Option<DynValue>> = outputs.into_iter().map(|(_, v)| Some(v)).collect();
@@ -221,7 +269,7 @@ impl Graph {
             .iter()
             .map(|&i| take(i))
             .collect::<Result<_>>()?;
-        let present_cross = if feed.cross.is_none() && !io.present_cross.is_empty() {
+        let present_cross = if first && !io.present_cross.is_empty() {
             Some(
                 io.present_cross
                     .iter()
@@ -298,6 +346,13 @@ impl DecoderSession {
             use_cache_true: flag(true)?,
             use_cache_false: flag(false)?,
         })
+    }
+
+    /// Whether the graphs take `position_ids` and `attention_mask`, so rows
+    /// of different lengths can share one run ([`DecoderFeed::padding`]).
+    pub(crate) fn pads(&self) -> bool {
+        let io = |g: &Graph| g.io.position_ids.is_some() && g.io.attention_mask.is_some();
+        io(&self.first) && self.with_past.as_ref().is_none_or(io)
     }
 
     /// Runs the decoder. Without `feed.cross` this is a window's first call,

@@ -1,11 +1,10 @@
 //! A Whisper model on ONNX Runtime: its folder ([`files`]), configuration
 //! ([`model_config`]), tokenizer ([`tokenizer`], [`special_tokens`]), the
 //! process-wide runtime ([`runtime`]) and the sessions that run it
-//! (`session`, `decoder`, `kv_cache`, internal).
+//! (`session`, `decoder`, internal; the scheduler drives them).
 
 pub(crate) mod decoder;
 pub mod files;
-pub(crate) mod kv_cache;
 pub mod model_config;
 pub mod runtime;
 pub(crate) mod session;
@@ -21,9 +20,6 @@ use self::files::{DecoderFiles, ModelFiles};
 use self::model_config::ModelConfig;
 use self::session::{load_session, EncoderSession};
 use self::tokenizer::WhisperTokenizer;
-use crate::audio::N_FRAMES;
-use crate::decode::filters::LogitFilters;
-use crate::decode::timestamp_rules::TimestampRules;
 use crate::{Error, Result};
 
 /// Timestamp tokens in the vocabulary (`<|0.00|>` … `<|30.00|>`).
@@ -65,14 +61,6 @@ pub(crate) struct Model {
     pub config: ModelConfig,
     /// Text ⟷ ids.
     pub tokenizer: WhisperTokenizer,
-}
-
-/// One set of sessions: a model instance serves one transcription at a time.
-pub(crate) struct ModelInstance {
-    /// The encoder.
-    pub encoder: EncoderSession,
-    /// The decoder.
-    pub decoder: DecoderSession,
 }
 
 impl Model {
@@ -131,15 +119,23 @@ impl Model {
         }
     }
 
-    /// Loads a new set of sessions with `threads` intra-op threads each.
-    pub(crate) fn instance(
+    /// Loads the encoder graph with `threads` intra-op threads.
+    pub(crate) fn encoder_session(
         &self,
         env: &ort::environment::Environment,
         threads: usize,
-    ) -> Result<ModelInstance> {
+    ) -> Result<EncoderSession> {
+        let session = load_session(env, &self.files.encoder, threads)?;
+        EncoderSession::new(session, &self.files.encoder, self.config.n_mels)
+    }
+
+    /// Loads the decoder graph(s) with `threads` intra-op threads.
+    pub(crate) fn decoder_session(
+        &self,
+        env: &ort::environment::Environment,
+        threads: usize,
+    ) -> Result<DecoderSession> {
         let c = &self.config;
-        let encoder = load_session(env, &self.files.encoder, threads)?;
-        let encoder = EncoderSession::new(encoder, &self.files.encoder, c.n_mels, N_FRAMES)?;
         let load =
             |path: &PathBuf| Ok::<_, Error>((load_session(env, path, threads)?, path.clone()));
         let sessions = match &self.files.decoder {
@@ -152,40 +148,11 @@ impl Model {
                 with_past: load(with_past)?,
             },
         };
-        let decoder = DecoderSession::new(
+        DecoderSession::new(
             sessions,
             c.decoder_layers,
             c.decoder_attention_heads,
             c.head_dim(),
-        )?;
-        Ok(ModelInstance { encoder, decoder })
-    }
-
-    /// The logit filters: the model's suppress list plus the control tokens,
-    /// blank and end of text at the first step, and the timestamp rules when
-    /// timestamps are on.
-    pub(crate) fn filters(&self, timestamps: bool) -> Result<LogitFilters> {
-        let special = self.tokenizer.special();
-        let mut suppress = self.config.suppress_tokens.clone();
-        suppress.extend(special.always_suppressed());
-        suppress.sort_unstable();
-        suppress.dedup();
-        let begin_suppress = if self.config.begin_suppress_tokens.is_empty() {
-            let mut blank = self.tokenizer.encode(" ")?;
-            blank.push(special.eot);
-            blank
-        } else {
-            self.config.begin_suppress_tokens.clone()
-        };
-        Ok(LogitFilters {
-            begin_suppress,
-            suppress,
-            timestamps: timestamps.then_some(TimestampRules {
-                eot: special.eot,
-                no_timestamps: special.no_timestamps,
-                timestamp_begin: special.timestamp_begin,
-                max_initial_timestamp_index: Some(self.config.max_initial_timestamp_index),
-            }),
-        })
+        )
     }
 }

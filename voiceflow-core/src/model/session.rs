@@ -111,24 +111,19 @@ fn single_name<'a>(names: &[&'a str], wanted: &str) -> Option<&'a str> {
         .or_else(|| (names.len() == 1).then(|| names[0]))
 }
 
-/// The encoder graph: `input_features` [1, n_mels, 3000] → `last_hidden_state` [1, 1500, d].
+/// The encoder graph: `input_features` [batch, n_mels, frames] →
+/// `last_hidden_state` [batch, frames / 2, d].
 pub(crate) struct EncoderSession {
     session: Session,
     input: String,
     /// Position of `last_hidden_state` among the outputs.
     output: usize,
     n_mels: usize,
-    n_frames: usize,
 }
 
 impl EncoderSession {
     /// Wraps a loaded encoder graph and checks its inputs and outputs.
-    pub(crate) fn new(
-        session: Session,
-        path: &Path,
-        n_mels: usize,
-        n_frames: usize,
-    ) -> Result<Self> {
+    pub(crate) fn new(session: Session, path: &Path, n_mels: usize) -> Result<Self> {
         let malformed = |reason: String| Error::ModelMalformed {
             path: path.to_path_buf(),
             reason,
@@ -156,7 +151,7 @@ impl EncoderSession {
         if let Some(shape) = shape {
             if shape.len() != 3 || (shape[1] > 0 && shape[1] as usize != n_mels) {
                 return Err(malformed(format!(
-                    "input {input} has shape {shape:?}; expected [batch, {n_mels}, {n_frames}]"
+                    "input {input} has shape {shape:?}; expected [batch, {n_mels}, frames]"
                 )));
             }
         }
@@ -165,22 +160,26 @@ impl EncoderSession {
             input,
             output,
             n_mels,
-            n_frames,
         })
     }
 
-    /// Encodes one window of `n_mels × 3000` log-mel values.
-    pub(crate) fn encode(&mut self, window: Vec<f32>) -> Result<DynValue> {
-        if window.len() != self.n_mels * self.n_frames {
+    /// Encodes `batch` windows of `n_mels × frames` log-mel values each,
+    /// one after the other in `windows`.
+    pub(crate) fn encode(
+        &mut self,
+        windows: Vec<f32>,
+        batch: usize,
+        frames: usize,
+    ) -> Result<DynValue> {
+        if windows.len() != batch * self.n_mels * frames || batch == 0 {
             return Err(Error::Inference(format!(
-                "mel window has {} values; the encoder takes {} × {}",
-                window.len(),
+                "mel batch has {} values; expected {batch} × {} × {frames}",
+                windows.len(),
                 self.n_mels,
-                self.n_frames
             )));
         }
         let features =
-            Tensor::from_array(([1, self.n_mels, self.n_frames], window)).map_err(inference)?;
+            Tensor::from_array(([batch, self.n_mels, frames], windows)).map_err(inference)?;
         let outputs = self
             .session
             .run(ort::inputs![self.input.as_str() => features])

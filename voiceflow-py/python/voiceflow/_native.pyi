@@ -138,6 +138,9 @@ class Engine:
         instances: int = 1,
         runtime_library: str | os.PathLike[str] | None = None,
         max_audio_duration_s: float | None = None,
+        max_concurrent: int = 50,
+        max_queued: int = 100,
+        batching: bool = True,
     ) -> Self: ...
     def transcribe(
         self,
@@ -150,6 +153,7 @@ class Engine:
         initial_prompt: str | None = None,
         timestamps: bool = True,
         on_segment: Callable[[Segment, Progress], bool | None] | None = None,
+        timeout: float | None = None,
     ) -> Transcript: ...
     @property
     def model_info(self) -> ModelInfo: ...

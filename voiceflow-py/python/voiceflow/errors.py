@@ -21,6 +21,7 @@ __all__ = [
     "ModelError",
     "NotFoundError",
     "QueueFullError",
+    "OverloadedError",
     "RecordTooLargeError",
     "RequestTimeoutError",
     "RuntimeNotFoundError",
@@ -69,6 +70,11 @@ class IoError(Error, OSError):
 
 class QueueFullError(Error):
     """The enhancement queue is full; the request was not accepted."""
+
+
+class OverloadedError(Error):
+    """The engine already runs and queues as many transcriptions as it is
+    configured for; the request was not accepted (retry later)."""
 
 
 class RequestTimeoutError(Error, TimeoutError):
