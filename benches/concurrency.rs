@@ -78,9 +78,18 @@ fn ratio(engine: &Engine, num: &str, den: &str, before: (u64, u64)) -> f64 {
 
 fn run_level(engine: &Engine, clips: &[(Vec<f32>, f64)], users: usize, seconds: f64) -> Level {
     let names = [
-        ("voiceflow_encoder_windows_total", "voiceflow_encoder_batches_total"),
-        ("voiceflow_decoder_rows_total", "voiceflow_decoder_steps_total"),
-        ("voiceflow_decoder_step_windows_total", "voiceflow_decoder_steps_total"),
+        (
+            "voiceflow_encoder_windows_total",
+            "voiceflow_encoder_batches_total",
+        ),
+        (
+            "voiceflow_decoder_rows_total",
+            "voiceflow_decoder_steps_total",
+        ),
+        (
+            "voiceflow_decoder_step_windows_total",
+            "voiceflow_decoder_steps_total",
+        ),
     ];
     let before: Vec<(u64, u64)> = names
         .iter()
@@ -136,7 +145,10 @@ fn run_level(engine: &Engine, clips: &[(Vec<f32>, f64)], users: usize, seconds: 
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument that is not ours means another bench was asked for.
-    if std::env::args().skip(1).any(|a| !a.starts_with('-') && a != "concurrency") {
+    if std::env::args()
+        .skip(1)
+        .any(|a| !a.starts_with('-') && a != "concurrency")
+    {
         return;
     }
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -153,8 +165,9 @@ fn main() {
     let clips: Vec<(Vec<f32>, f64)> = FIXTURES
         .iter()
         .map(|name| {
-            let audio = voiceflow_core::audio::read_wav(repo.join("tests/fixtures/speech").join(name))
-                .expect("fixture");
+            let audio =
+                voiceflow_core::audio::read_wav(repo.join("tests/fixtures/speech").join(name))
+                    .expect("fixture");
             let duration = audio.samples.len() as f64 / f64::from(audio.sample_rate);
             (audio.samples, duration)
         })
@@ -163,8 +176,19 @@ fn main() {
     let mut rows = Vec::new();
     println!(
         "{:>5} {:>8} {:>8} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8}",
-        "users", "batching", "requests", "ok%", "p50 ms", "p95 ms", "p99 ms", "utt/s", "audio s/s",
-        "enc bat", "dec rows", "dec win", "RSS MB"
+        "users",
+        "batching",
+        "requests",
+        "ok%",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "utt/s",
+        "audio s/s",
+        "enc bat",
+        "dec rows",
+        "dec win",
+        "RSS MB"
     );
     for &batching in &[true, false] {
         let mut config = EngineConfig::new(&model);
@@ -225,7 +249,10 @@ fn main() {
     });
     let dir = repo.join("target/bench");
     std::fs::create_dir_all(&dir).expect("target/bench");
-    std::fs::write(dir.join("concurrency.json"), serde_json::to_string_pretty(&out).unwrap())
-        .expect("write concurrency.json");
+    std::fs::write(
+        dir.join("concurrency.json"),
+        serde_json::to_string_pretty(&out).unwrap(),
+    )
+    .expect("write concurrency.json");
     println!("wrote {}", dir.join("concurrency.json").display());
 }

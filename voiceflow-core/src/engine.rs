@@ -220,7 +220,11 @@ impl Engine {
         let n_ctx = self.model.config.max_target_positions;
         Ok(WindowTask {
             tokenizer: &self.model.tokenizer,
-            filters: LogitFilters::for_model(&self.model.config, &self.model.tokenizer, timestamps)?,
+            filters: LogitFilters::for_model(
+                &self.model.config,
+                &self.model.tokenizer,
+                timestamps,
+            )?,
             limits: Limits {
                 sample_len: n_ctx / 2,
                 n_ctx,

@@ -178,8 +178,14 @@ pub(crate) fn transcribe(
             options.timestamps,
             n_ctx,
         );
-        let result =
-            decode_with_fallback(decoder.as_mut(), task, &prompt, options, &mut rng, &mut logits)?;
+        let result = decode_with_fallback(
+            decoder.as_mut(),
+            task,
+            &prompt,
+            options,
+            &mut rng,
+            &mut logits,
+        )?;
         drop(decoder);
         timings.decoder_s += started.elapsed().as_secs_f64();
 

@@ -213,8 +213,7 @@ impl Graph {
         if let Some(name) = &io.use_cache_branch {
             inputs.push((name.as_str().into(), use_cache.into()));
         }
-        if let (Some(position_ids), Some(attention_mask)) = (&io.position_ids, &io.attention_mask)
-        {
+        if let (Some(position_ids), Some(attention_mask)) = (&io.position_ids, &io.attention_mask) {
             let total = feed.past_len + seq;
             let Padding { positions, mask } = feed.padding.unwrap_or_else(|| Padding {
                 positions: (0..feed.batch)
@@ -222,7 +221,8 @@ impl Graph {
                     .collect(),
                 mask: vec![1; feed.batch * total],
             });
-            let positions = Tensor::from_array(([feed.batch, seq], positions)).map_err(inference)?;
+            let positions =
+                Tensor::from_array(([feed.batch, seq], positions)).map_err(inference)?;
             let mask = Tensor::from_array(([feed.batch, total], mask)).map_err(inference)?;
             inputs.push((position_ids.as_str().into(), positions.into()));
             inputs.push((attention_mask.as_str().into(), mask.into()));

@@ -30,9 +30,15 @@ impl Client<'_> {
             None => answer.recv().map_err(|_| RecvTimeoutError::Disconnected),
             Some(deadline) => answer.recv_deadline(deadline),
         };
+        let expired = self.deadline.is_some_and(|d| Instant::now() >= d);
         match received {
+            Ok(Err(Error::Timeout(_))) | Err(RecvTimeoutError::Timeout) => {
+                Err(Error::Timeout(self.started.elapsed()))
+            }
+            Err(RecvTimeoutError::Disconnected) if expired => {
+                Err(Error::Timeout(self.started.elapsed()))
+            }
             Ok(result) => result,
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(self.started.elapsed())),
             Err(RecvTimeoutError::Disconnected) => Err(self.scheduler.stopped()),
         }
     }

@@ -338,7 +338,11 @@ impl Worker {
             past_len: 0,
             padding: None,
         })?;
-        let rows = logits_rows(&output.logits, self.vocab, positions.iter().map(|&p| (0, p)))?;
+        let rows = logits_rows(
+            &output.logits,
+            self.vocab,
+            positions.iter().map(|&p| (0, p)),
+        )?;
         let group_state = self
             .groups
             .get_mut(&group)
@@ -436,7 +440,8 @@ impl Worker {
     }
 
     fn close(&mut self, group: u64) {
-        self.waiting.retain(|msg| !matches!(msg, DecoderMsg::Prefill { group: g, .. } if *g == group));
+        self.waiting
+            .retain(|msg| !matches!(msg, DecoderMsg::Prefill { group: g, .. } if *g == group));
         if let Some(g) = self.groups.remove(&group) {
             if let Some(key) = g.lane {
                 if let Some(state) = self.lanes.get_mut(&key) {
@@ -558,9 +563,9 @@ impl Worker {
                     .map(|p| p.sources.clone())
                     .unwrap_or_default();
                 for (member, &s) in sources.iter().enumerate() {
-                    let row = *old.get(s).ok_or_else(|| {
-                        Error::Inference(format!("window {id}: no sequence {s}"))
-                    })?;
+                    let row = *old
+                        .get(s)
+                        .ok_or_else(|| Error::Inference(format!("window {id}: no sequence {s}")))?;
                     new_rows.push(NewRow {
                         group: id,
                         member,

@@ -3,7 +3,7 @@
 //! its own rows of the output.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam::channel::{Receiver, Sender};
 use ort::value::{DynValue, Tensor};
@@ -17,7 +17,8 @@ pub(crate) struct EncodeJob {
     pub mel: Vec<f32>,
     /// Mel frames in the window.
     pub frames: usize,
-    /// After this the caller no longer waits; the job is dropped unrun.
+    /// After this the caller no longer waits; the job is answered with a
+    /// timeout unrun.
     pub deadline: Option<Instant>,
     /// Where the window's encoder output `[1, frames / 2, d]` goes.
     pub reply: Sender<Result<DynValue>>,
@@ -37,7 +38,7 @@ pub(crate) fn run(
     mut session: EncoderSession,
     inbox: Receiver<EncoderMsg>,
     max_batch: usize,
-    observe: &dyn Fn(usize, std::time::Duration),
+    observe: &dyn Fn(usize, Duration),
 ) {
     let mut held: VecDeque<EncodeJob> = VecDeque::new();
     loop {
@@ -72,7 +73,13 @@ pub(crate) fn run(
         }
         held = others;
         let now = Instant::now();
-        batch.retain(|job| job.deadline.is_none_or(|d| d > now));
+        let (batch, expired): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .partition(|job| job.deadline.is_none_or(|d| d > now));
+        for job in expired {
+            let _ = job.reply.send(Err(Error::Timeout(Duration::ZERO)));
+        }
+        let mut batch = batch;
         if !batch.is_empty() {
             let started = Instant::now();
             let outcome = encode(&mut session, &mut batch);
@@ -109,7 +116,11 @@ pub(crate) fn run(
 fn encode(session: &mut EncoderSession, batch: &mut [EncodeJob]) -> Result<Vec<DynValue>> {
     let frames = batch[0].frames;
     if let [job] = batch {
-        return Ok(vec![session.encode(std::mem::take(&mut job.mel), 1, frames)?]);
+        return Ok(vec![session.encode(
+            std::mem::take(&mut job.mel),
+            1,
+            frames,
+        )?]);
     }
     let mut mel = Vec::with_capacity(batch.iter().map(|j| j.mel.len()).sum());
     for job in batch.iter_mut() {
@@ -118,7 +129,9 @@ fn encode(session: &mut EncoderSession, batch: &mut [EncodeJob]) -> Result<Vec<D
     let out = session.encode(mel, batch.len(), frames)?;
     let (shape, data) = out.try_extract_tensor::<f32>().map_err(inference)?;
     let row = data.len() / batch.len();
-    let dims: Vec<i64> = std::iter::once(1).chain(shape.iter().skip(1).copied()).collect();
+    let dims: Vec<i64> = std::iter::once(1)
+        .chain(shape.iter().skip(1).copied())
+        .collect();
     data.chunks_exact(row)
         .map(|chunk| {
             Tensor::from_array((dims.clone(), chunk.to_vec()))

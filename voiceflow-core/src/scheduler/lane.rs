@@ -58,7 +58,6 @@ impl Row {
     pub(crate) fn tokens(&self) -> usize {
         self.mask.iter().filter(|&&m| m == 1).count()
     }
-
 }
 
 /// Columns a mask needs once its leading padding is dropped.
@@ -385,7 +384,9 @@ impl Lane {
 
     /// The batch's caches as decoder inputs: self-attention (the last
     /// outputs) and views of the cross arenas.
-    pub(crate) fn inputs(&self) -> Result<(Vec<SessionInputValue<'_>>, Vec<SessionInputValue<'_>>)> {
+    pub(crate) fn inputs(
+        &self,
+    ) -> Result<(Vec<SessionInputValue<'_>>, Vec<SessionInputValue<'_>>)> {
         let b = self.rows.len();
         let shape = [b, self.dims.heads, self.t, self.dims.head_dim];
         let n = self.row_len();
