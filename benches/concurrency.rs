@@ -53,8 +53,6 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 struct Level {
-    users: usize,
-    batching: bool,
     requests: usize,
     ok: usize,
     latencies_ms: Vec<f64>,
@@ -129,8 +127,6 @@ fn run_level(engine: &Engine, clips: &[(Vec<f32>, f64)], users: usize, seconds: 
     let mut latencies_ms: Vec<f64> = results.iter().flat_map(|r| r.2.clone()).collect();
     latencies_ms.sort_by(f64::total_cmp);
     Level {
-        users,
-        batching: false,
         requests: results.iter().map(|r| r.0).sum(),
         ok: results.iter().map(|r| r.1).sum(),
         latencies_ms,
@@ -199,8 +195,7 @@ fn main() {
         };
         let engine = Engine::new(config).expect("model");
         for &users in &levels {
-            let mut level = run_level(&engine, &clips, users, seconds);
-            level.batching = batching;
+            let level = run_level(&engine, &clips, users, seconds);
             let p = |q| percentile(&level.latencies_ms, q);
             let success = level.ok as f64 / level.requests.max(1) as f64;
             println!(

@@ -438,7 +438,7 @@ mod tests {
     #[test]
     fn prefill_through_the_cache_branch_matches_the_first_call() {
         use crate::audio::N_FRAMES;
-        use crate::decode::{TokenDecoder, WindowBackend};
+        use crate::decode::WindowBackend;
 
         let Some(engine) = installed_tiny_en() else {
             return;

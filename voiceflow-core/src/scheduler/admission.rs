@@ -121,7 +121,8 @@ mod tests {
         let admission = Admission::new(1, 0);
         let now = Instant::now();
         let _first = admission.admit(now, None).unwrap();
-        match admission.admit(now, None) {
+        let refused = admission.admit(now, None).map(|_| ());
+        match refused {
             Err(Error::Overloaded { running, queued }) => assert_eq!((running, queued), (1, 0)),
             other => panic!("expected Overloaded, got {other:?}"),
         }

@@ -10,6 +10,7 @@
 //! sequences end; the worker waits a moment for late callers before a step
 //! so that every window of the lane takes it together.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -262,19 +263,6 @@ impl Worker {
         true
     }
 
-    fn dummy(&mut self, t: usize) -> Result<&DynValue> {
-        let d = self.dims.heads * self.dims.head_dim;
-        if !self.dummies.contains_key(&t) {
-            let zeros = Tensor::from_array(([1, t, d], vec![0.0f32; t * d]))
-                .map_err(inference)?
-                .into_dyn();
-            self.dummies.insert(t, zeros);
-        }
-        self.dummies
-            .get(&t)
-            .ok_or_else(|| Error::Inference("no encoder placeholder".into()))
-    }
-
     /// Runs a window's prompt alone and keeps its caches.
     fn prefill(
         &mut self,
@@ -299,7 +287,7 @@ impl Worker {
                 return Err(Error::Inference(format!("window {group} is not open")));
             }
         };
-        self.dummy(t)?;
+        let d = self.dims.heads * self.dims.head_dim;
         let Worker {
             session,
             groups,
@@ -325,9 +313,7 @@ impl Worker {
         };
         let encoder = match &encoder_out {
             Some(out) => out,
-            None => dummies
-                .get(&t)
-                .ok_or_else(|| Error::Inference("no encoder placeholder".into()))?,
+            None => placeholder(dummies, d, t)?,
         };
         let output = session.run(DecoderFeed {
             ids: prompt.iter().map(|&t| i64::from(t)).collect(),
@@ -642,17 +628,7 @@ impl Worker {
                 .collect();
             Padding { positions, mask }
         });
-        let t = lane.t;
-        let encoder = match dummies.get(&t) {
-            Some(d) => d,
-            None => {
-                let d = dims.heads * dims.head_dim;
-                let zeros = Tensor::from_array(([1, t, d], vec![0.0f32; t * d]))
-                    .map_err(inference)?
-                    .into_dyn();
-                dummies.entry(t).or_insert(zeros)
-            }
-        };
+        let encoder = placeholder(dummies, dims.heads * dims.head_dim, lane.t)?;
         let (past, cross) = lane.inputs()?;
         let output = session.run(DecoderFeed {
             ids,
@@ -692,6 +668,20 @@ impl Worker {
                 }
                 _ => {}
             }
+        }
+    }
+}
+
+/// A zero tensor `[1, t, d]` for `encoder_hidden_states` on calls where the
+/// graph ignores it, made once per length.
+fn placeholder(dummies: &mut HashMap<usize, DynValue>, d: usize, t: usize) -> Result<&DynValue> {
+    match dummies.entry(t) {
+        Entry::Occupied(e) => Ok(e.into_mut()),
+        Entry::Vacant(e) => {
+            let zeros = Tensor::from_array(([1, t, d], vec![0.0f32; t * d]))
+                .map_err(inference)?
+                .into_dyn();
+            Ok(e.insert(zeros))
         }
     }
 }

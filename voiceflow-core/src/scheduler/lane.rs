@@ -226,8 +226,8 @@ impl Lane {
         }
         let free_slots: Vec<usize> = (0..n).filter(|&i| slots[i].is_none()).collect();
         let mut free = free_slots.into_iter();
-        for k in 0..n {
-            if !placed[k] {
+        for (k, _) in placed.iter().enumerate().filter(|(_, &done)| !done) {
+            {
                 let slot = free
                     .next()
                     .ok_or_else(|| Error::Inference("no room for a row".into()))?;
