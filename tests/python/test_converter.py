@@ -35,12 +35,16 @@ from ct2onnx.errors import ConversionError  # noqa: E402
 
 SAMPLE_RATE = 16000
 WINDOW_SAMPLES = 30 * SAMPLE_RATE
-# Max |ONNX - CT2| measured on these signals: encoder 3e-5..7e-4 (tiny.en, states up to |14|) and
-# 3e-4..2.6e-3 (base, states up to |24|). The larger values come from CT2: against a float64 NumPy
-# forward pass, noise input gives ONNX 1.4e-4 and CT2 8.9e-4 (tiny.en). Logits over 12 greedy
-# steps: <= 5e-5 (tiny.en), <= 1e-4 (base). LayerNorm eps 1e-6 instead of 1e-5 already moves
-# them by 3e-2, a wrong weight or op by far more.
-ENCODER_TOLERANCE = {"tiny.en": 2e-3, "base": 5e-3}
+# Encoder: both runtimes compute in float32 with their own kernels and summation orders (sums of
+# up to 1536 terms, through 4-6 layers), so they agree relative to the states' scale. Against a
+# float64 NumPy forward pass of tiny.en on noise (AMD EPYC) ONNX is off by 8.2e-4 and CT2 by
+# 1.45e-3 (states up to |13|), in opposite directions: 2.3e-3 apart, 1.7e-4 of max |state|, the
+# largest case (7e-4 on the machine of the earlier absolute bound); the other signals, base and
+# 1000-frame windows stay <= 5.3e-5 of the scale. Each runtime's own error is ~1e-4 of the scale,
+# two differ by up to ~2e-4: bound 3e-4 of max |state|. Logits over 12 greedy steps: <= 5e-5
+# (tiny.en), <= 1e-4 (base). LayerNorm eps 1e-6 instead of 1e-5 already moves them by 3e-2, a
+# wrong weight or op by far more.
+ENCODER_TOLERANCE = 3e-4
 LOGITS_TOLERANCE = {"tiny.en": 5e-4, "base": 1e-3}
 FORCED_STEPS = 12  # greedy steps with <|endoftext|> suppressed, so the KV cache gets exercised
 
@@ -244,6 +248,12 @@ def greedy(model: Converted, hidden: np.ndarray, prompt: list[int], steps: int,
 # Numerical agreement with CTranslate2
 
 
+def assert_encoder_close(ours: np.ndarray, ct2: np.ndarray) -> None:
+    """Encoder states agree with CT2's within ENCODER_TOLERANCE of their scale."""
+    assert ours.shape == ct2.shape
+    assert np.abs(ours - ct2).max() < ENCODER_TOLERANCE * np.abs(ct2).max()
+
+
 @pytest.mark.parametrize("signal", SIGNALS)
 def test_encoder_matches_ct2(model, features, signal):
     mel = features[signal]
@@ -251,7 +261,7 @@ def test_encoder_matches_ct2(model, features, signal):
     ct2_out = np.asarray(model.ct2.encode(_ct2_input(mel), to_cpu=True))
     assert onnx_out.shape == (1, 1500, model.config["d_model"])
     assert onnx_out.std() > 0.3, "encoder output is degenerate"
-    assert np.abs(onnx_out - ct2_out).max() < ENCODER_TOLERANCE[model.name]
+    assert_encoder_close(onnx_out, ct2_out)
 
 
 @pytest.mark.parametrize("signal", SIGNALS)
@@ -655,7 +665,7 @@ def test_ct2_int8_model(tiny, features, tmp_path):
     mel = features["chirp"]
     hidden = int8_model.encoder.run(None, {"input_features": mel})[0]
     ct2_hidden = np.asarray(int8_model.ct2.encode(_ct2_input(mel), to_cpu=True))
-    assert np.abs(hidden - ct2_hidden).max() < ENCODER_TOLERANCE["tiny.en"]
+    assert_encoder_close(hidden, ct2_hidden)
     result = int8_model.ct2.generate(_ct2_input(mel), [tiny.prompt()], beam_size=1,
                                      max_length=2 * FORCED_STEPS,
                                      suppress_tokens=[-1, tiny.eot])[0]
