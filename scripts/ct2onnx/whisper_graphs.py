@@ -31,7 +31,7 @@ summation order).
 Driving decoder_model_merged.onnx (H heads, L layers, head size 64):
 - first call: `use_cache_branch` [false], the prompt as `input_ids` with its positions and mask,
   the encoder output, and every `past_key_values.*` as zeros [batch, H, 0, 64]. Keep
-  `present.{i}.encoder.*` ([batch, H, 1500, 64]) for the whole window, and
+  `present.{i}.encoder.*` ([batch, H, frames/2, 64]) for the whole window, and
   `present.{i}.decoder.*` as the self-attention cache.
 - later calls: `use_cache_branch` [true], the new token(s), `past_key_values.{i}.decoder.*` = the
   last `present.{i}.decoder.*` (this call's K/V are appended as its last S columns),
@@ -68,6 +68,9 @@ from .whisper_spec import WhisperDims
 PRODUCER = "voiceflow convert_ct2_to_onnx"
 EMBEDDING = "decoder.embeddings.weight"
 PROJECTION = "decoder.projection.weight"  # int8 mode only: quantized Eᵀ for the output layer
+# Dynamic dims of the encoder window: mel frames in, frames/2 states out (the cross K/V length).
+ENCODER_FRAMES = "encoder_sequence_length"
+ENCODER_STATES = "encoder_sequence_length_out"
 
 # ---------------------------------------------------------------------------------------------
 # Weights
@@ -120,7 +123,9 @@ def _add_layer_weights(inits: Initializers, model: Ct2Model, dims: WhisperDims, 
 
 
 def build_encoder(model: Ct2Model, dims: WhisperDims, int8: bool = False) -> onnx.ModelProto:
-    """`input_features` [batch, n_mels, 3000] -> `last_hidden_state` [batch, 1500, d_model]."""
+    """`input_features` [batch, n_mels, frames] -> `last_hidden_state` [batch, frames/2, d_model]
+    for an even number of frames up to 3000 (30 s): a shorter window, like whisper.cpp's
+    `audio_ctx`, takes the first frames/2 learned positions."""
     inits = Initializers(int8_matmul_weights=int8)
     for conv in ("conv1", "conv2"):
         for part in ("weight", "bias"):
@@ -136,20 +141,23 @@ def build_encoder(model: Ct2Model, dims: WhisperDims, int8: bool = False) -> onn
         x = g.op("Conv", [x, f"encoder.{conv}.weight", f"encoder.{conv}.bias"],
                  kernel_shape=[3], pads=[1, 1], strides=[stride])
         x = gelu(g, x)
-    x = g.op("Add", [g.op("Transpose", [x], perm=[0, 2, 1]), "encoder.position_encodings"])
+    # The first frames/2 learned positions (all 1500 for a 30 s window).
+    positions = g.op("Slice", ["encoder.position_encodings", g.i64(0),
+                               g.op("Shape", [x], start=2, end=3), g.i64(0)])
+    x = g.op("Add", [g.op("Transpose", [x], perm=[0, 2, 1]), positions])
     for i in range(dims.encoder_layers):
         base = f"encoder.layer_{i}"
         x = g.op("Add", [x, _self_attention(g, x, dims, f"{base}.self_attention")])
         x = g.op("Add", [x, _feed_forward(g, x, f"{base}.ffn")])
     layer_norm(g, x, "encoder.layer_norm", output="last_hidden_state")
 
-    frames = 2 * dims.n_audio_ctx
     graph = helper.make_graph(
         g.nodes,
         "whisper_encoder",
-        [tensor_info("input_features", TensorProto.FLOAT, ["batch_size", dims.n_mels, frames])],
+        [tensor_info("input_features", TensorProto.FLOAT,
+                     ["batch_size", dims.n_mels, ENCODER_FRAMES])],
         [tensor_info("last_hidden_state", TensorProto.FLOAT,
-                     ["batch_size", dims.n_audio_ctx, dims.d_model])],
+                     ["batch_size", ENCODER_STATES, dims.d_model])],
         list(inits.tensors.values()),
     )
     return make_model(graph, PRODUCER)
@@ -327,13 +335,13 @@ class _DecoderIO:
         self.token_inputs = [self.input_ids, self.position_ids, self.attention_mask]
         self.encoder_hidden_states = tensor_info(
             "encoder_hidden_states", TensorProto.FLOAT,
-            ["batch_size", dims.n_audio_ctx, dims.d_model])
+            ["batch_size", ENCODER_STATES, dims.d_model])
         self.use_cache_branch = tensor_info("use_cache_branch", TensorProto.BOOL, [1])
         self.logits = tensor_info("logits", TensorProto.FLOAT,
                                   ["batch_size", "decoder_sequence_length", dims.n_vocab])
         self_past = ["batch_size", n, "past_decoder_sequence_length", hd]
         self_present = ["batch_size", n, "total_decoder_sequence_length", hd]
-        cross = ["batch_size", n, "encoder_sequence_length_out", hd]
+        cross = ["batch_size", n, ENCODER_STATES, hd]
         self.past_self_info = [tensor_info(name, TensorProto.FLOAT, self_past)
                                for pair in self.past_self for name in pair]
         self.past_cross_info = [tensor_info(name, TensorProto.FLOAT, cross)

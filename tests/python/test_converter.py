@@ -23,7 +23,9 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from conftest import manifest, read_int16, words
 from faster_whisper.feature_extractor import FeatureExtractor
+from tokenizers import Tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
 CONVERTER = REPO / "scripts" / "convert_ct2_to_onnx.py"
@@ -34,6 +36,7 @@ from ct2onnx.ct2_reader import read_model_bin  # noqa: E402
 from ct2onnx.errors import ConversionError  # noqa: E402
 
 SAMPLE_RATE = 16000
+HOP_LENGTH = 160  # samples per mel frame
 WINDOW_SAMPLES = 30 * SAMPLE_RATE
 # Encoder: both runtimes compute in float32 with their own kernels and summation orders (sums of
 # up to 1536 terms, through 4-6 layers), so they agree relative to the states' scale. Against a
@@ -254,12 +257,15 @@ def assert_encoder_close(ours: np.ndarray, ct2: np.ndarray) -> None:
     assert np.abs(ours - ct2).max() < ENCODER_TOLERANCE * np.abs(ct2).max()
 
 
+@pytest.mark.parametrize("frames", [3000, 1000])
 @pytest.mark.parametrize("signal", SIGNALS)
-def test_encoder_matches_ct2(model, features, signal):
-    mel = features[signal]
+def test_encoder_matches_ct2(model, features, signal, frames):
+    """The 30 s window, and a 10 s one (the first 1000 frames, as whisper.cpp's audio_ctx): the
+    encoder takes the first frames/2 learned positions, as CT2 does for a shorter input."""
+    mel = np.ascontiguousarray(features[signal][:, :, :frames])
     onnx_out = model.encoder.run(None, {"input_features": mel})[0]
     ct2_out = np.asarray(model.ct2.encode(_ct2_input(mel), to_cpu=True))
-    assert onnx_out.shape == (1, 1500, model.config["d_model"])
+    assert onnx_out.shape == (1, frames // 2, model.config["d_model"])
     assert onnx_out.std() > 0.3, "encoder output is degenerate"
     assert_encoder_close(onnx_out, ct2_out)
 
@@ -283,6 +289,26 @@ def test_greedy_decoding_matches_ct2(model, features, signal):
         theirs = np.asarray(theirs)
         kept = theirs > -1e30  # CT2 reports suppressed entries as the lowest float
         assert np.abs(ours[kept] - theirs[kept]).max() < LOGITS_TOLERANCE[model.name]
+
+
+def test_short_window_decodes_like_ct2(model):
+    """A window of just the speech (report.wav, 4.4 s: 442 frames, not 3000), as whisper.cpp's
+    audio_ctx: the decoder's cross-attention runs over the encoder's shorter output. Greedy
+    tokens equal CT2's on the same features and spell the fixture's words."""
+    pcm, rate = read_int16("report.wav")
+    assert rate == SAMPLE_RATE
+    audio = pcm[:, 0].astype(np.float32) / 32768
+    frames = 2 * -(-len(audio) // (2 * HOP_LENGTH))  # ceil(len / 160), rounded up to even
+    # The mel of the 30 s window the audio opens (as the engine computes it), cut to `frames`.
+    mel = FeatureExtractor()(audio, padding=WINDOW_SAMPLES)[None, :, :frames].astype(np.float32)
+    hidden = model.encoder.run(None, {"input_features": mel})[0]
+    assert hidden.shape == (1, frames // 2, model.config["d_model"])
+
+    tokens, _ = greedy(model, hidden, model.prompt(), 48, extra_suppress=[])
+    result = model.ct2.generate(_ct2_input(mel), [model.prompt()], beam_size=1)[0]
+    assert tokens == result.sequences_ids[0]
+    text = Tokenizer.from_file(str(model.onnx_dir / "tokenizer.json")).decode(tokens)
+    assert words(text) == words(manifest()["report.wav"])
 
 
 def test_no_speech_probability_matches_ct2(model, features):
@@ -543,16 +569,17 @@ def test_model_interface(tiny):
         return {v.name: (v.type, v.shape) for v in values}
 
     assert signature(tiny.encoder.get_inputs()) == {
-        "input_features": ("tensor(float)", ["batch_size", 80, 3000])}
+        "input_features": ("tensor(float)", ["batch_size", 80, "encoder_sequence_length"])}
     assert signature(tiny.encoder.get_outputs()) == {
-        "last_hidden_state": ("tensor(float)", ["batch_size", 1500, d])}
+        "last_hidden_state": ("tensor(float)", ["batch_size", "encoder_sequence_length_out", d])}
 
     inputs = signature(tiny.decoder.get_inputs())
     assert inputs["input_ids"] == ("tensor(int64)", ["batch_size", "decoder_sequence_length"])
     assert inputs["position_ids"] == inputs["input_ids"]
     assert inputs["attention_mask"] == ("tensor(int64)",
                                         ["batch_size", "total_decoder_sequence_length"])
-    assert inputs["encoder_hidden_states"] == ("tensor(float)", ["batch_size", 1500, d])
+    assert inputs["encoder_hidden_states"] == ("tensor(float)",
+                                               ["batch_size", "encoder_sequence_length_out", d])
     assert inputs["use_cache_branch"] == ("tensor(bool)", [1])
     outputs = signature(tiny.decoder.get_outputs())
     assert outputs["logits"] == ("tensor(float)",
