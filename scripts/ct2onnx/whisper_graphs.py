@@ -7,20 +7,36 @@ in the graph. The tied token embedding is one initializer used by both the Gathe
 projection.
 
 The decoder body is written once (`_decoder_body`) and wired two ways:
-- without past: cross-attention K/V come from `encoder_hidden_states`, positions start at 0;
+- without past: cross-attention K/V come from `encoder_hidden_states`, the cache starts empty;
 - with past: cross K/V come from `past_key_values.{i}.encoder.*`, new self-attention K/V are
-  appended to `past_key_values.{i}.decoder.*`, positions start at the past length.
+  appended to `past_key_values.{i}.decoder.*`.
 `decoder_model_merged.onnx` puts both wirings in the branches of one `If`; `--split` writes them as
 `decoder_model.onnx` and `decoder_with_past_model.onnx`.
 
+Token inputs of every decoder graph (batch B, this call's tokens S, cache columns P):
+- `input_ids` int64 [B, S]: the tokens.
+- `position_ids` int64 [B, S]: each token's position in its own sequence, the row of the learned
+  position table (0..447) added to its embedding. A row's positions need not match its physical
+  cache column: left padding and dead columns shift the physical index, not the position.
+- `attention_mask` int64 [B, P + S] (`total_decoder_sequence_length`): per row and key column of
+  the cache followed by this call's tokens, 1 where it holds a real token of that row and 0 for
+  padding or a dead column, never attended. The query at physical column P+i sees columns
+  0..P+i (causal) whose mask is not 0; cross-attention is not masked. A query that sees no
+  column (a left-padding position of a prompt) gets a finite output that nothing should read.
+One row alone: positions P..P+S-1 and a mask of ones. Rows of different lengths in one call:
+left-pad each row's cache (zeros) and tokens (any id) to a common P and S, mask 0 there, and
+give each token its true position; each row gets the logits it gets alone (up to float32
+summation order).
+
 Driving decoder_model_merged.onnx (H heads, L layers, head size 64):
-- first call: `use_cache_branch` [false], the prompt as `input_ids`, the encoder output, and every
-  `past_key_values.*` as zeros [batch, H, 0, 64]. Keep `present.{i}.encoder.*` ([batch, H, 1500,
-  64]) for the whole window, and `present.{i}.decoder.*` as the self-attention cache.
+- first call: `use_cache_branch` [false], the prompt as `input_ids` with its positions and mask,
+  the encoder output, and every `past_key_values.*` as zeros [batch, H, 0, 64]. Keep
+  `present.{i}.encoder.*` ([batch, H, frames/2, 64]) for the whole window, and
+  `present.{i}.decoder.*` as the self-attention cache.
 - later calls: `use_cache_branch` [true], the new token(s), `past_key_values.{i}.decoder.*` = the
-  last `present.{i}.decoder.*`, `past_key_values.{i}.encoder.*` = the kept cross K/V, and the same
-  `encoder_hidden_states` (unused on this branch). `present.{i}.encoder.*` come back empty
-  ([0, H, 1, 64]); positions continue at the cache length.
+  last `present.{i}.decoder.*` (this call's K/V are appended as its last S columns),
+  `past_key_values.{i}.encoder.*` = the kept cross K/V, and the same `encoder_hidden_states`
+  (unused on this branch). `present.{i}.encoder.*` come back empty ([0, H, 1, 64]).
 - the cache branch also accepts an empty self-attention cache (past length 0) with a whole prompt,
   given cross K/V from an earlier call, so one window's cross K/V can seed several prompts.
 """
@@ -52,6 +68,9 @@ from .whisper_spec import WhisperDims
 PRODUCER = "voiceflow convert_ct2_to_onnx"
 EMBEDDING = "decoder.embeddings.weight"
 PROJECTION = "decoder.projection.weight"  # int8 mode only: quantized Eᵀ for the output layer
+# Dynamic dims of the encoder window: mel frames in, frames/2 states out (the cross K/V length).
+ENCODER_FRAMES = "encoder_sequence_length"
+ENCODER_STATES = "encoder_sequence_length_out"
 
 # ---------------------------------------------------------------------------------------------
 # Weights
@@ -104,7 +123,9 @@ def _add_layer_weights(inits: Initializers, model: Ct2Model, dims: WhisperDims, 
 
 
 def build_encoder(model: Ct2Model, dims: WhisperDims, int8: bool = False) -> onnx.ModelProto:
-    """`input_features` [batch, n_mels, 3000] -> `last_hidden_state` [batch, 1500, d_model]."""
+    """`input_features` [batch, n_mels, frames] -> `last_hidden_state` [batch, frames/2, d_model]
+    for an even number of frames up to 3000 (30 s): a shorter window, like whisper.cpp's
+    `audio_ctx`, takes the first frames/2 learned positions."""
     inits = Initializers(int8_matmul_weights=int8)
     for conv in ("conv1", "conv2"):
         for part in ("weight", "bias"):
@@ -120,20 +141,23 @@ def build_encoder(model: Ct2Model, dims: WhisperDims, int8: bool = False) -> onn
         x = g.op("Conv", [x, f"encoder.{conv}.weight", f"encoder.{conv}.bias"],
                  kernel_shape=[3], pads=[1, 1], strides=[stride])
         x = gelu(g, x)
-    x = g.op("Add", [g.op("Transpose", [x], perm=[0, 2, 1]), "encoder.position_encodings"])
+    # The first frames/2 learned positions (all 1500 for a 30 s window).
+    positions = g.op("Slice", ["encoder.position_encodings", g.i64(0),
+                               g.op("Shape", [x], start=2, end=3), g.i64(0)])
+    x = g.op("Add", [g.op("Transpose", [x], perm=[0, 2, 1]), positions])
     for i in range(dims.encoder_layers):
         base = f"encoder.layer_{i}"
         x = g.op("Add", [x, _self_attention(g, x, dims, f"{base}.self_attention")])
         x = g.op("Add", [x, _feed_forward(g, x, f"{base}.ffn")])
     layer_norm(g, x, "encoder.layer_norm", output="last_hidden_state")
 
-    frames = 2 * dims.n_audio_ctx
     graph = helper.make_graph(
         g.nodes,
         "whisper_encoder",
-        [tensor_info("input_features", TensorProto.FLOAT, ["batch_size", dims.n_mels, frames])],
+        [tensor_info("input_features", TensorProto.FLOAT,
+                     ["batch_size", dims.n_mels, ENCODER_FRAMES])],
         [tensor_info("last_hidden_state", TensorProto.FLOAT,
-                     ["batch_size", dims.n_audio_ctx, dims.d_model])],
+                     ["batch_size", ENCODER_STATES, dims.d_model])],
         list(inits.tensors.values()),
     )
     return make_model(graph, PRODUCER)
@@ -190,24 +214,30 @@ def _add_decoder_weights(inits: Initializers, model: Ct2Model, dims: WhisperDims
     _add_layer_norm(inits, model, "decoder/layer_norm")
 
 
-def _embed(g: GraphBuilder, offset: str, end: str) -> str:
-    """Token embeddings plus learned positions offset..end-1 ([batch, seq, d])."""
-    positions = g.op("Slice", [
-        "decoder.position_encodings",
-        g.op("Unsqueeze", [offset, g.i64(0)]),
-        g.op("Unsqueeze", [end, g.i64(0)]),
-        g.i64(0),
-    ])
+def _embed(g: GraphBuilder) -> str:
+    """Token embeddings plus the learned positions named by `position_ids` ([batch, seq, d])."""
+    positions = g.op("Gather", ["decoder.position_encodings", "position_ids"], axis=0)
     return g.op("Add", [g.op("Gather", [EMBEDDING, "input_ids"], axis=0), positions])
 
 
-def _causal_mask(g: GraphBuilder, offset: str, end: str) -> str:
-    """[seq, offset + seq] additive mask: the query at absolute position offset+i sees keys
-    0..offset+i (0) and not the later ones (-inf)."""
+# Additive score of a key a query must not see. Finite (as in Hugging Face): a query whose keys
+# are all masked (a left-padding position of a prompt) gets a finite, unused output instead of
+# NaN, which would reach every later layer through its K/V. exp(MASKED - max) is exactly 0.
+MASKED = float(np.finfo(np.float32).min)
+
+
+def _self_attention_mask(g: GraphBuilder, past: str) -> str:
+    """[batch, 1, seq, past + seq] additive mask over the cache plus this call's tokens: the
+    query at physical index past+i sees keys 0..past+i (causal) whose `attention_mask` is not 0
+    (padding and dead cache columns are 0); blocked keys get MASKED, the others 0."""
     one = g.initializers.constant(1, np.int64)
-    query_pos = g.op("Unsqueeze", [g.op("Range", [offset, end, one]), g.i64(1)])
-    key_pos = g.op("Range", [g.initializers.constant(0, np.int64), end, one])
-    return g.op("Where", [g.op("Greater", [key_pos, query_pos]), g.f32(-np.inf), g.f32(0.0)])
+    end = g.op("Add", [past, g.dim("input_ids", 1)])
+    query_index = g.op("Unsqueeze", [g.op("Range", [past, end, one]), g.i64(1)])
+    key_index = g.op("Range", [g.initializers.constant(0, np.int64), end, one])
+    future = g.op("Greater", [key_index, query_index])  # [seq, total]
+    padding = g.op("Equal", ["attention_mask", g.initializers.constant(0, np.int64)])
+    padding = g.op("Unsqueeze", [padding, g.i64(1, 2)])  # [batch, 1, 1, total]
+    return g.op("Where", [g.op("Or", [future, padding]), g.f32(MASKED), g.f32(0.0)])
 
 
 def _causal_self_attention(g: GraphBuilder, x: str, dims: WhisperDims, prefix: str, mask: str,
@@ -260,16 +290,15 @@ def _tied_logits(g: GraphBuilder, x: str, d_model: int) -> str:
 
 def _decoder_body(g: GraphBuilder, dims: WhisperDims, *, past_self=None, past_cross=None,
                   encoder_hidden_states: str | None = None) -> _DecoderOutputs:
-    """Decoder over `input_ids`. Without `past_self`, positions start at 0 and cross K/V are
-    computed from `encoder_hidden_states`; with it, positions start at the past length and
-    `past_cross` supplies cross K/V."""
+    """Decoder over `input_ids` at `position_ids`, masked by `attention_mask`. Without
+    `past_self` the cache is empty and cross K/V are computed from `encoder_hidden_states`;
+    with it, this call's K/V are appended to `past_self` and `past_cross` supplies cross K/V."""
     if past_self:
-        offset = g.dim(past_self[0][0], 2)
+        past = g.dim(past_self[0][0], 2)
     else:
-        offset = g.initializers.constant(0, np.int64)
-    end = g.op("Add", [offset, g.dim("input_ids", 1)])
-    x = _embed(g, offset, end)
-    mask = _causal_mask(g, offset, end)
+        past = g.initializers.constant(0, np.int64)
+    x = _embed(g)
+    mask = _self_attention_mask(g, past)
 
     self_kv, cross_kv = [], []
     for i in range(dims.decoder_layers):
@@ -299,15 +328,20 @@ class _DecoderIO:
         self.present_cross = _kv_names("present", layers, "encoder")
         self.input_ids = tensor_info("input_ids", TensorProto.INT64,
                                      ["batch_size", "decoder_sequence_length"])
+        self.position_ids = tensor_info("position_ids", TensorProto.INT64,
+                                        ["batch_size", "decoder_sequence_length"])
+        self.attention_mask = tensor_info("attention_mask", TensorProto.INT64,
+                                          ["batch_size", "total_decoder_sequence_length"])
+        self.token_inputs = [self.input_ids, self.position_ids, self.attention_mask]
         self.encoder_hidden_states = tensor_info(
             "encoder_hidden_states", TensorProto.FLOAT,
-            ["batch_size", dims.n_audio_ctx, dims.d_model])
+            ["batch_size", ENCODER_STATES, dims.d_model])
         self.use_cache_branch = tensor_info("use_cache_branch", TensorProto.BOOL, [1])
         self.logits = tensor_info("logits", TensorProto.FLOAT,
                                   ["batch_size", "decoder_sequence_length", dims.n_vocab])
         self_past = ["batch_size", n, "past_decoder_sequence_length", hd]
         self_present = ["batch_size", n, "total_decoder_sequence_length", hd]
-        cross = ["batch_size", n, "encoder_sequence_length_out", hd]
+        cross = ["batch_size", n, ENCODER_STATES, hd]
         self.past_self_info = [tensor_info(name, TensorProto.FLOAT, self_past)
                                for pair in self.past_self for name in pair]
         self.past_cross_info = [tensor_info(name, TensorProto.FLOAT, cross)
@@ -360,7 +394,7 @@ def build_decoder_merged(model: Ct2Model, dims: WhisperDims,
     graph = helper.make_graph(
         [if_node],
         "whisper_decoder_merged",
-        [io.input_ids, io.encoder_hidden_states, *io.past_self_info, *io.past_cross_info,
+        [*io.token_inputs, io.encoder_hidden_states, *io.past_self_info, *io.past_cross_info,
          io.use_cache_branch],
         [io.logits, *io.present_self_info, *io.present_cross_info],
         list(inits.tensors.values()),
@@ -382,7 +416,7 @@ def build_decoder_split(model: Ct2Model, dims: WhisperDims,
         ["logits", *_flatten(io.present_self), *_flatten(io.present_cross)])))
     no_past = make_model(helper.make_graph(
         g.nodes, "whisper_decoder",
-        [io.input_ids, io.encoder_hidden_states],
+        [*io.token_inputs, io.encoder_hidden_states],
         [io.logits, *io.present_self_info, *io.present_cross_info],
         list(inits.tensors.values())), PRODUCER)
 
@@ -394,7 +428,7 @@ def build_decoder_split(model: Ct2Model, dims: WhisperDims,
                                       ["logits", *_flatten(io.present_self)])))
     with_past = make_model(helper.make_graph(
         g.nodes, "whisper_decoder_with_past",
-        [io.input_ids, *io.past_self_info, *io.past_cross_info],
+        [*io.token_inputs, *io.past_self_info, *io.past_cross_info],
         [io.logits, *io.present_self_info],
         list(inits.tensors.values())), PRODUCER)
     return no_past, with_past
