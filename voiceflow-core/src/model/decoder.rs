@@ -21,10 +21,6 @@ const KV: [&str; 2] = ["key", "value"];
 #[derive(Debug)]
 struct DecoderIo {
     input_ids: String,
-    /// `position_ids` [batch, seq] (the converter's graphs): each token's position.
-    position_ids: Option<String>,
-    /// `attention_mask` [batch, past + seq] (the converter's graphs): 1 for a real key.
-    attention_mask: Option<String>,
     encoder_hidden_states: Option<String>,
     use_cache_branch: Option<String>,
     cache_position: Option<String>,
@@ -105,8 +101,6 @@ impl DecoderIo {
         };
         let io = DecoderIo {
             input_ids: need_input("input_ids".into())?,
-            position_ids: optional("position_ids"),
-            attention_mask: optional("attention_mask"),
             encoder_hidden_states: optional("encoder_hidden_states"),
             use_cache_branch: optional("use_cache_branch"),
             cache_position: optional("cache_position"),
@@ -135,8 +129,6 @@ impl DecoderIo {
         let known = |name: &str| {
             name == io.input_ids
                 || [
-                    &io.position_ids,
-                    &io.attention_mask,
                     &io.encoder_hidden_states,
                     &io.use_cache_branch,
                     &io.cache_position,
@@ -215,21 +207,6 @@ impl Graph {
         let mut inputs: Vec<(Cow<'_, str>, SessionInputValue<'_>)> =
             Vec::with_capacity(6 + io.past_self.len() + io.past_cross.len());
         inputs.push((io.input_ids.as_str().into(), ids.into()));
-        // Every row continues a cache of `past_len` real tokens.
-        let total = feed.past_len + seq;
-        if let Some(name) = &io.position_ids {
-            let positions: Vec<i64> = (0..feed.batch)
-                .flat_map(|_| feed.past_len as i64..total as i64)
-                .collect();
-            let positions =
-                Tensor::from_array(([feed.batch, seq], positions)).map_err(inference)?;
-            inputs.push((name.as_str().into(), positions.into()));
-        }
-        if let Some(name) = &io.attention_mask {
-            let mask = vec![1i64; feed.batch * total];
-            let mask = Tensor::from_array(([feed.batch, total], mask)).map_err(inference)?;
-            inputs.push((name.as_str().into(), mask.into()));
-        }
         if let Some(name) = &io.encoder_hidden_states {
             inputs.push((name.as_str().into(), feed.encoder_out.into()));
         }
