@@ -22,7 +22,7 @@ VERSION     := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 
 # What a static link needs besides libvoiceflow.a (`rustc --print native-static-libs`, Linux).
 FFI_LIBS_PRIVATE := -ldl -lgcc_s -lutil -lrt -lpthread -lm -lc
 
-.PHONY: run test setup setup-test models lint test-rust test-c test-python python-bindings test-bindings bench bench-python eval clean-models header install
+.PHONY: run test setup setup-test models lint test-rust test-c test-python python-bindings test-bindings bench bench-python bench-enhance-quality eval clean-models header install
 
 ## make run: set up (first time), build, transcribe the bundled sample, print text + timings
 run: setup
@@ -91,6 +91,11 @@ test-bindings: python-bindings
 ## make bench: criterion benchmarks (store, enhance, mel, transcribe)
 bench: setup
 	$(CARGO) bench
+
+## make bench-enhance-quality: the enhancement benchmark's table per context (exact %, similarity,
+## meaning errors) for the rules, and for an LLM server when VOICEFLOW_LLM_URL and VOICEFLOW_LLM_MODEL are set
+bench-enhance-quality:
+	$(CARGO) bench --bench enhance_quality --features llm
 
 ## make bench-python: the Python bindings' overhead per call and two threads vs one after the other
 bench-python: python-bindings

@@ -2,6 +2,7 @@
 //! 127.0.0.1 and makes answer, fail, stall or talk nonsense.
 #![cfg(feature = "llm")]
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use voiceflow_core::enhance::quality::{self, Case};
 use voiceflow_core::enhance::{
     BreakerConfig, BreakerState, CircuitBreaker, Context, EditKind, EnhanceRequest, Enhancer,
     FallbackEnhancer, FallbackReason, LlmConfig, LlmEnhancer, ManualClock, UserDictionary,
@@ -26,6 +28,9 @@ enum Mode {
     Raw(String),
     /// Wait this long, then answer "late".
     Slow(Duration),
+    /// Answer each user message with the text this table gives it (the
+    /// message itself when it has none): a model that knows the answers.
+    Lookup(Arc<HashMap<String, String>>),
 }
 
 /// One request the server received.
@@ -137,6 +142,14 @@ fn serve(stream: TcpStream, mode: &Mode, received: &Mutex<Vec<Received>>) {
         Mode::Slow(delay) => {
             thread::sleep(*delay);
             (200, completion("late"))
+        }
+        Mode::Lookup(table) => {
+            let received = received.lock().unwrap();
+            let user = received.last().unwrap().body["messages"][1]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            (200, completion(table.get(&user).unwrap_or(&user)))
         }
     };
     let response = format!(
@@ -336,4 +349,58 @@ fn behind_a_breaker_failures_fall_back_to_rules_and_recovery_closes_it() {
     );
     assert!(!out.is_fallback());
     assert_eq!(guarded.breaker().state(), BreakerState::Closed);
+}
+
+fn benchmark() -> Vec<Case> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/enhance_bench.tsv");
+    quality::parse_cases(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The quality harness runs the LLM backend through the OpenAI-compatible
+/// client: a server that answers every case with its expected text scores
+/// full marks; one that echoes the transcript scores what echoing is worth;
+/// a failing one is answered by the rules, whose score is the floor.
+#[test]
+fn the_quality_benchmark_scores_the_llm_backend_over_http() {
+    let cases = benchmark();
+    let answers: HashMap<String, String> = cases
+        .iter()
+        .map(|c| (c.input.clone(), c.expected.clone()))
+        .collect();
+    let server = Server::start(Mode::Lookup(Arc::new(answers)));
+    let enhancer = llm(&server, Duration::from_secs(5));
+    let report = quality::score(&enhancer, &cases).unwrap();
+    assert_eq!(report.backend, "llm");
+    assert_eq!(server.count(), cases.len());
+    for s in report.per_context() {
+        assert_eq!((s.exact, s.meaning_errors), (s.cases, 0), "{s:?}");
+    }
+    let received = server.received.lock().unwrap();
+    let code = cases
+        .iter()
+        .position(|c| c.context == Context::Code)
+        .unwrap();
+    let prompt = received[code].body["messages"][0]["content"]
+        .as_str()
+        .unwrap();
+    assert!(prompt.contains("snake case"), "{prompt}");
+    drop(received);
+
+    server.set(Mode::Lookup(Arc::new(HashMap::new())));
+    let echo = quality::score(&enhancer, &cases).unwrap();
+    let exact: usize = echo.per_context().iter().map(|s| s.exact).sum();
+    assert!(exact < cases.len() / 2, "echo scored {exact} exact");
+
+    server.set(Mode::Status(503));
+    let breaker = CircuitBreaker::new(BreakerConfig::default());
+    let fallback = FallbackEnhancer::new(enhancer, breaker);
+    let floor = quality::score(&fallback, &cases).unwrap();
+    let rules = quality::score(&voiceflow_core::enhance::RuleEnhancer, &cases).unwrap();
+    let outputs = |r: &quality::Report| {
+        r.outcomes
+            .iter()
+            .map(|o| o.output.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(outputs(&floor), outputs(&rules));
 }

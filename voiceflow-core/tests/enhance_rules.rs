@@ -63,7 +63,7 @@ const CASES: &[(Context, &str, &str)] = &[
     (
         General,
         "send it monday scratch that send it tuesday",
-        "Send it tuesday.",
+        "Send it Tuesday.",
     ),
     (
         General,
@@ -207,7 +207,7 @@ const CASES: &[(Context, &str, &str)] = &[
         "fifteen thousand five hundred runners",
         "15,500 runners.",
     ),
-    (General, "twenty five hundred dollars", "$2500."),
+    (General, "twenty five hundred dollars", "$2,500."),
     (General, "wait a second", "Wait a second."),
     (General, "one of them", "One of them."),
     // Email.
@@ -329,6 +329,202 @@ const CASES: &[(Context, &str, &str)] = &[
     (Code, "std double colon io", "std::io"),
     (Code, "if bang done open brace", "if !done {"),
     (Code, "keep These Words", "keep These Words"),
+    // Corrections replace whole amounts, names, days; "I mean" and
+    // "actually" only where what follows plainly matches.
+    (
+        General,
+        "So the the budget is, um, twenty five thousand dollars, no wait, thirty thousand dollars.",
+        "So the budget is $30,000.",
+    ),
+    (
+        General,
+        "So the budget is $25,000, no wait, $30,000.",
+        "So the budget is $30,000.",
+    ),
+    (
+        General,
+        "We need 12 chairs, no wait, 15 chairs.",
+        "We need 15 chairs.",
+    ),
+    (Chat, "We need 4 tickets, actually 5.", "We need 5 tickets"),
+    (
+        General,
+        "the discount is ten percent sorry I mean twenty percent",
+        "The discount is 20%.",
+    ),
+    (General, "Send it to John, I mean Mike.", "Send it to Mike."),
+    (
+        Chat,
+        "Can you ask Tom, I mean Tim, to call me?",
+        "Can you ask Tim to call me?",
+    ),
+    (
+        General,
+        "Let's meet on Tuesday, actually Wednesday.",
+        "Let's meet on Wednesday.",
+    ),
+    (
+        General,
+        "Let's book the small room, actually the large room.",
+        "Let's book the large room.",
+    ),
+    (
+        General,
+        "Actually, I think the plan is fine.",
+        "Actually, I think the plan is fine.",
+    ),
+    (
+        General,
+        "I actually think the answer is actually the same as before.",
+        "I actually think the answer is actually the same as before.",
+    ),
+    (General, "It's actually 5 dollars.", "It's actually $5."),
+    (General, "I mean what I say.", "I mean what I say."),
+    (
+        Email,
+        "Hi Raj, we can ship on Friday. Scratch that. We can ship on Monday.",
+        "Hi Raj,\n\nWe can ship on Monday.",
+    ),
+    // "like" as a filler only.
+    (
+        General,
+        "Let's meet on Tuesday at, like, 3 o'clock.",
+        "Let's meet on Tuesday at 3 o'clock.",
+    ),
+    (
+        General,
+        "let's meet at like three o'clock",
+        "Let's meet at 3 o'clock.",
+    ),
+    (General, "Like, I don't know.", "I don't know."),
+    (General, "I like the new design.", "I like the new design."),
+    (General, "It looks like rain.", "It looks like rain."),
+    (
+        General,
+        "things like three or four",
+        "Things like three or four.",
+    ),
+    (Chat, "Hey, um, are you coming?", "Hey, are you coming?"),
+    (General, "Are you are you free?", "Are you free?"),
+    // Addresses.
+    (
+        General,
+        "write to john dot smith at example dot com",
+        "Write to john.smith@example.com.",
+    ),
+    (
+        Chat,
+        "My email is Sam.Lee at gmail.com.",
+        "My email is sam.lee@gmail.com",
+    ),
+    (
+        General,
+        "the details are on example dot com slash pricing",
+        "The details are on example.com/pricing.",
+    ),
+    (
+        General,
+        "meet me at example dot com",
+        "Meet me at example.com.",
+    ),
+    (
+        General,
+        "the dot com bubble burst",
+        "The dot com bubble burst.",
+    ),
+    (General, "we are at home", "We are at home."),
+    (Code, "user dot name", "user.name"),
+    // Days and months.
+    (
+        General,
+        "the deadline is march twenty first",
+        "The deadline is March 21st.",
+    ),
+    (
+        General,
+        "we may march on friday in may",
+        "We may march on Friday in May.",
+    ),
+    // Money and lists.
+    (
+        General,
+        "it comes to twelve hundred fifty dollars",
+        "It comes to $1,250.",
+    ),
+    (
+        General,
+        "the project cost two million dollars",
+        "The project cost $2 million.",
+    ),
+    (
+        General,
+        "we need three things first milk second eggs third bread",
+        "We need three things: first, milk; second, eggs; third, bread.",
+    ),
+    (
+        General,
+        "the first step is easy and the second is hard",
+        "The first step is easy and the second is hard.",
+    ),
+    (General, "at first it rained", "At first it rained."),
+    // Email layout of raw speech.
+    (
+        Email,
+        "hi team the launch moved to thursday thanks ana",
+        "Hi team,\n\nThe launch moved to Thursday.\n\nThanks,\nAna",
+    ),
+    (
+        Email,
+        "dear ms chen the contract starts on january fifteenth sincerely robert gray",
+        "Dear Ms. Chen,\n\nThe contract starts on January 15th.\n\nSincerely,\nRobert Gray",
+    ),
+    (
+        Email,
+        "hi ann that was the best ben",
+        "Hi Ann,\n\nThat was the best ben.",
+    ),
+    // Code: names said as words, transcripts as Whisper writes them.
+    (
+        Code,
+        "def calculate total open paren items close paren colon",
+        "def calculate_total(items):",
+    ),
+    (
+        Code,
+        "Def calculate total, open paren, items, close paren, colon.",
+        "def calculate_total(items):",
+    ),
+    (
+        Code,
+        "variable max retry count equals five",
+        "max_retry_count = 5",
+    ),
+    (Code, "class user account colon", "class UserAccount:"),
+    (
+        Code,
+        "let camel case user name equals get name open paren close paren",
+        "let userName = getName()",
+    ),
+    (
+        Code,
+        "if open paren x triple equals null close paren open brace",
+        "if (x === null) {",
+    ),
+    (
+        Code,
+        "total equals price times quantity divided by two",
+        "total = price * quantity / 2",
+    ),
+    (
+        Code,
+        "from collections import default dict",
+        "from collections import default dict",
+    ),
+    (
+        Code,
+        "print open paren open quote hello world close quote close paren",
+        "print(\"hello world\")",
+    ),
 ];
 
 #[test]

@@ -49,40 +49,50 @@ impl LlmConfig {
     }
 }
 
+/// What every prose context asks, after its own instructions: the
+/// conventions the quality benchmark scores (see [`super::quality`]).
+const PROSE_RULES: &str = "Remove fillers (um, uh, and \"like\", \"you know\", \"I mean\" where      they are fillers) and repeated words. Apply spoken corrections: \"no wait\", \"I mean\",      \"actually\" replace what they correct (\"$25,000, no wait, $30,000\" is \"$30,000\");      \"scratch that\" deletes the sentence before it. Turn spoken punctuation (\"comma\",      \"question mark\", \"new paragraph\") into punctuation. Write one to nine as words and 10      and above as digits; money as $30,000 or $5.50, percentages as 25%, times as 3:30 PM,      ordinals from 10 on as 21st. Write spoken e-mail and web addresses as addresses      (john.smith@example.com, example.com/pricing). Capitalise sentences, names, days and      months. Never change a number, a name or a negation.";
+
 /// The instructions for each destination.
 pub fn context_prompt(context: Context) -> &'static str {
     match context {
-        Context::General => {
-            "Clean up this dictated text: remove filler words, stutters and repeated words, \
-             apply spoken corrections (\"scratch that\", \"no wait\"), turn spoken punctuation \
-             into punctuation, write full sentences with correct capitalisation and numbers \
-             as digits where that is the convention."
-        }
-        Context::Email => {
-            "Turn this dictated text into an email: the greeting on its own line, the body in \
-             paragraphs, the sign-off and the name on their own lines. Remove fillers and \
-             apply spoken corrections and punctuation."
-        }
-        Context::Chat => {
-            "Turn this dictated text into a short, casual chat message. Remove fillers and \
-             apply spoken corrections and punctuation; do not add a final period to a single \
-             sentence."
-        }
-        Context::Document => {
-            "Turn this dictated text into document prose: full sentences in paragraphs; a \
-             phrase introduced by \"heading\" becomes a Markdown heading. Remove fillers and \
-             apply spoken corrections and punctuation."
-        }
-        Context::Code => {
-            "Turn this dictated text into source code: spoken symbols become symbols \
-             (\"open paren\" is \"(\", \"equals\" is \"=\"), casing commands (\"snake case user \
-             id\") become identifiers. Do not capitalise; keep other words as they are."
-        }
+        Context::General => concat!(
+            "Clean up this dictated text into full sentences ending with a full stop. ",
+            "A list said as \"first ... second ...\" becomes \"...: first, milk; second, eggs.\""
+        ),
+        Context::Email => concat!(
+            "Turn this dictated text into an email: the greeting and name on their own line ",
+            "ending with a comma (\"Hi John,\"), a blank line, the body in paragraphs, a blank ",
+            "line, the sign-off ending with a comma (\"Best regards,\") and the name on the ",
+            "next line, with no final full stop."
+        ),
+        Context::Chat => concat!(
+            "Turn this dictated text into a short, casual chat message; keep its tone and do ",
+            "not add a final period to a single sentence."
+        ),
+        Context::Document => concat!(
+            "Turn this dictated text into document prose: full sentences in paragraphs; a ",
+            "phrase introduced by \"heading\" becomes a Markdown heading (\"# Results\") and ",
+            "\"subheading\" a second-level one (\"## Next steps\"), each followed by a blank line."
+        ),
+        Context::Code => concat!(
+            "Turn this dictated text into source code. Spoken symbols become symbols (\"open ",
+            "paren\" is \"(\", \"equals\" is \"=\", \"double equals\" is \"==\", \"dot\" is ",
+            "\".\"); numbers become digits; a name said as several words becomes one identifier ",
+            "in snake case (\"calculate total\" is calculate_total) unless a casing was said ",
+            "(\"camel case user name\" is userName) or it follows class (Pascal case). Remove ",
+            "fillers and the punctuation and capitals a transcriber added; keep keywords as ",
+            "they are; do not add anything."
+        ),
     }
 }
 
 fn system_prompt(request: &EnhanceRequest) -> String {
     let mut prompt = String::from(context_prompt(request.context));
+    if request.context != Context::Code {
+        prompt.push(' ');
+        prompt.push_str(PROSE_RULES);
+    }
     if let Some(language) = &request.language {
         prompt.push_str(&format!(
             " The text is in the language with code {language:?}; keep it in that language."

@@ -18,6 +18,7 @@ mod breaker;
 mod fallback;
 #[cfg(feature = "llm")]
 mod llm;
+pub mod quality;
 mod queue;
 mod request;
 mod result;

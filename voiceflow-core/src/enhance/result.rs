@@ -25,7 +25,8 @@ pub enum EditKind {
     Dictionary,
     /// An emoji word turned into an emoticon.
     Emoji,
-    /// A spoken code symbol turned into the symbol.
+    /// A spoken symbol turned into the symbol: code symbols, and the "dot",
+    /// "at" and "slash" of a spoken e-mail or web address.
     Symbol,
     /// Words joined into an identifier (snake case, camel case, ...).
     IdentifierCase,

@@ -128,13 +128,19 @@ impl Pass<'_> {
     }
 
     /// Drops the next `n` tokens (a spoken filler or command) with the commas
-    /// that set them off: both commas when it stands between two, the comma
-    /// after it when it opens a sentence.
+    /// that set them off: both commas when it stands between two (but the
+    /// first after an interjection: "Hey, um, are you" -> "Hey, are you"),
+    /// the comma after it when it opens a sentence.
     pub fn drop_set_off(&mut self, n: usize, kind: EditKind) {
         let comma_after = self.rest().get(n).is_some_and(Token::is_comma);
         let comma_before = self.out.last().is_some_and(Token::is_comma);
+        let after_interjection = comma_before
+            && is_any(
+                self.out.len().checked_sub(2).and_then(|i| self.out.get(i)),
+                INTERJECTIONS,
+            );
         let mut gone = Vec::new();
-        if comma_before && comma_after {
+        if comma_before && comma_after && !after_interjection {
             gone = self.take_back(self.out.len() - 1);
         }
         let take_after = comma_after && (comma_before || self.at_sentence_start());
@@ -142,6 +148,11 @@ impl Pass<'_> {
         self.record(kind, &gone, &[]);
     }
 }
+
+/// Words a comma follows on its own ("Hey, ...", "Okay, ...").
+const INTERJECTIONS: &[&str] = &[
+    "hey", "hi", "hello", "okay", "ok", "yes", "yeah", "well", "oh", "lol",
+];
 
 /// Determiners and possessives: after one, a command phrase names a thing.
 const DETERMINERS: &[&str] = &[

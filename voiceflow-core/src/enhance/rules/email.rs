@@ -22,6 +22,9 @@ const GREETINGS: &[(&[&str], ())] = &[
 /// Titles before a name; a dot right after one belongs to it.
 const TITLES: &[&str] = &["mr", "mrs", "ms", "miss", "dr", "prof"];
 
+/// Titles written with a dot ("Ms. Chen").
+const ABBREVIATED_TITLES: &[&str] = &["mr", "mrs", "ms", "dr", "prof"];
+
 /// Words that address a group and stay lower case ("Hi team,").
 const GROUPS: &[&str] = &[
     "team",
@@ -93,6 +96,13 @@ const NOT_NAMES: &[&str] = &[
     "is",
     "was",
     "will",
+];
+
+/// Words after which a sign-off word belongs to the sentence ("the best",
+/// "say thanks").
+const NOT_BEFORE_SIGN_OFF: &[&str] = &[
+    "the", "a", "my", "your", "our", "their", "his", "her", "its", "all", "very", "say", "said",
+    "says", "many", "no", "and", "with", "to", "of",
 ];
 
 fn is_mark(t: &Token) -> bool {
@@ -176,6 +186,21 @@ impl Rule for Greeting {
         if old != sep {
             doc.record(EditKind::Layout, &old, &sep);
         }
+        let title = n;
+        let dotted = doc.tokens.get(title + 1).is_some_and(|t| t.text == ".");
+        let name_after = title + 1 < sep_start;
+        let sep_start =
+            if is_any(doc.tokens.get(title), ABBREVIATED_TITLES) && !dotted && name_after {
+                let dot = Token {
+                    joined: true,
+                    ..Token::new(Kind::Punct, ".")
+                };
+                doc.tokens.insert(title + 1, dot.clone());
+                doc.record(EditKind::Punctuation, &[], &[dot]);
+                sep_start + 1
+            } else {
+                sep_start
+            };
         capitalize_names(doc, n..sep_start);
     }
 }
@@ -187,7 +212,11 @@ fn find_sign_off(tokens: &[Token]) -> Option<(usize, usize, std::ops::Range<usiz
     (0..tokens.len()).find_map(|i| {
         let (n, &needs_name) = longest(&tokens[i..], SIGN_OFFS)?;
         let sentence_start = i == 0 || tokens[i - 1].is_terminal() || tokens[i - 1].is_break();
-        if needs_name && !sentence_start {
+        // In unpunctuated speech a sign-off follows the last word ("...
+        // thursday thanks ana"), but not as a word of its sentence ("the best").
+        let unpunctuated = !tokens[..i].iter().any(Token::is_terminal)
+            && !is_any(tokens.get(i.wrapping_sub(1)), NOT_BEFORE_SIGN_OFF);
+        if needs_name && !sentence_start && !unpunctuated {
             return None;
         }
         let mut j = i + n;

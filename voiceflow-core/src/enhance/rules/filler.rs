@@ -2,7 +2,7 @@
 //! stutters and immediately repeated words.
 
 use super::doc::{eq_ci, is_any, is_word, phrase_len, Doc};
-use super::numbers::is_number_word;
+use super::numbers::{is_number_word, is_numeric};
 use super::token::{Kind, Token};
 use super::Rule;
 use crate::enhance::request::EnhanceRequest;
@@ -29,7 +29,26 @@ fn english_fillers_on(request: &EnhanceRequest) -> bool {
     request.is_english() && request.options.remove_fillers
 }
 
-/// Removes um, uh, er, ah and their kin with the commas that set them off.
+/// Words after which "like" before a number is a filler ("at like three").
+const LIKE_FILLER_AFTER: &[&str] = &["at", "on", "for", "around", "about", "by", "until", "in"];
+
+/// Whether the "like" at the head of the pass is a filler: set off by
+/// commas (", like,"), opening a sentence before a comma ("Like, ..."), or
+/// between a preposition and a number ("at like three"). "I like it",
+/// "looks like rain" are left.
+fn like_is_filler(p: &super::doc::Pass) -> bool {
+    let rest = p.rest();
+    if !is_word(rest.first(), "like") {
+        return false;
+    }
+    let comma_after = rest.get(1).is_some_and(Token::is_comma);
+    let comma_before = p.out.last().is_some_and(Token::is_comma);
+    (comma_after && (comma_before || p.at_sentence_start()))
+        || (is_any(p.out.last(), LIKE_FILLER_AFTER) && is_numeric(rest.get(1)))
+}
+
+/// Removes um, uh, er, ah and their kin, and "like" used as a filler, with
+/// the commas that set them off.
 pub(crate) struct Fillers;
 
 impl Rule for Fillers {
@@ -39,7 +58,7 @@ impl Rule for Fillers {
 
     fn apply(&self, doc: &mut Doc) {
         doc.rewrite(|p| {
-            if is_any(p.rest().first(), FILLERS) {
+            if is_any(p.rest().first(), FILLERS) || like_is_filler(p) {
                 p.drop_set_off(1, EditKind::Filler);
             }
         });
@@ -80,9 +99,9 @@ impl Rule for DiscourseFillers {
     }
 }
 
-/// Collapses stutters ("I-I", "w-what", "th- the") and immediately repeated
-/// words ("the the", "the, the"), except numbers and words often repeated
-/// on purpose.
+/// Collapses stutters ("I-I", "w-what", "th- the"), immediately repeated
+/// words ("the the", "the, the") and word pairs ("are you are you"),
+/// except numbers and words often repeated on purpose.
 pub(crate) struct Repetitions;
 
 impl Rule for Repetitions {
@@ -105,7 +124,7 @@ impl Rule for Repetitions {
                     ..head.clone()
                 };
                 p.replace_next(1, vec![fixed], EditKind::Repetition);
-            } else if is_fragment_stutter(rest) {
+            } else if is_fragment_stutter(rest) || is_repeated_pair(&p.out, rest) {
                 p.drop_next(2, EditKind::Repetition);
             } else {
                 let len = p.out.len();
@@ -146,6 +165,17 @@ fn hyphen_stutter(word: &str) -> Option<&str> {
         eq_ci(part, last) || (first.is_lowercase() && part.chars().eq(std::iter::once(first)))
     });
     (stutter && !is_repeatable(last)).then_some(last)
+}
+
+/// "are you are you": the two words just written, said again.
+fn is_repeated_pair(out: &[Token], rest: &[Token]) -> bool {
+    let (Some(written), Some(next)) = (out.last_chunk::<2>(), rest.first_chunk::<2>()) else {
+        return false;
+    };
+    let plain = |t: &Token| t.kind == Kind::Word && !t.protected && !is_repeatable(&t.text);
+    written.iter().chain(next).all(plain)
+        && eq_ci(&written[0].text, &next[0].text)
+        && eq_ci(&written[1].text, &next[1].text)
 }
 
 /// "th- the": a word, a hyphen glued to it, then a word it begins.

@@ -7,6 +7,7 @@
 //! numbers, punctuation tidying, the destination's layout and finally
 //! capitalisation.
 
+mod address;
 mod casing;
 mod chat;
 mod code;
@@ -16,6 +17,7 @@ mod doc;
 mod document;
 mod email;
 mod filler;
+mod lists;
 mod numbers;
 mod punctuation;
 mod token;
@@ -37,12 +39,15 @@ pub(crate) trait Rule: Sync {
 /// Every rule, in the order they run.
 const RULES: &[&dyn Rule] = &[
     &dictionary::Dictionary,
+    &code::Transcript,
+    &address::Addresses,
     &code::SpokenSymbols,
     &punctuation::SpokenPunctuation,
     &filler::Fillers,
     &corrections::Corrections,
     &filler::DiscourseFillers,
     &filler::Repetitions,
+    &lists::Lists,
     &numbers::Numbers,
     &chat::EmojiWords,
     &code::IdentifierCase,

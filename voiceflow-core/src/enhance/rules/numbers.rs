@@ -114,7 +114,8 @@ pub(crate) fn is_number_word(word: &str) -> bool {
     word.split('-').all(|part| classify(part).is_some())
 }
 
-fn is_numeric(token: Option<&Token>) -> bool {
+/// Whether `token` is a number: a number word or digits ("five", "25,000").
+pub(crate) fn is_numeric(token: Option<&Token>) -> bool {
     token.is_some_and(|t| {
         t.kind == Kind::Word
             && (is_number_word(&t.text) || t.text.starts_with(|c: char| c.is_ascii_digit()))
@@ -274,10 +275,11 @@ fn read_phrase(tokens: &[Token]) -> Option<Phrase> {
     Some(phrase)
 }
 
-/// `n` with a comma between thousands from 10,000 up (2500 stays as is).
-fn grouped(n: u64) -> String {
+/// `n` with a comma between thousands from `from` up: 10,000 for counts
+/// (2500 stays as is), 1,000 for money ($1,250).
+fn grouped(n: u64, from: u64) -> String {
     let digits = n.to_string();
-    if n < 10_000 {
+    if n < from {
         return digits;
     }
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
@@ -490,11 +492,12 @@ fn written(phrase: &Phrase, after: &[Token], code: bool) -> Option<(usize, Strin
     if is_numeric(after.first()) {
         return None;
     }
+    let money = is_any(after.first(), &["dollars", "dollar"]);
     let digits = if phrase.decimal.is_empty() {
         if code {
             phrase.value.to_string()
         } else {
-            grouped(phrase.value)
+            grouped(phrase.value, if money { 1_000 } else { 10_000 })
         }
     } else {
         format!("{}.{}", phrase.value, phrase.decimal)
@@ -509,7 +512,10 @@ fn written(phrase: &Phrase, after: &[Token], code: bool) -> Option<(usize, Strin
     if is_word(after.first(), "per") && is_word(after.get(1), "cent") {
         return Some((2, format!("{digits}%")));
     }
-    if is_any(after.first(), &["dollars", "dollar"]) {
+    if money {
+        if let Some((count, word)) = &phrase.short_scale {
+            return Some((1, format!("${count} {word}")));
+        }
         return Some(match cents(&after[1..]) {
             Some((n, c)) if phrase.decimal.is_empty() => (1 + n, format!("${digits}.{c:02}")),
             _ => (1, format!("${digits}")),
