@@ -99,3 +99,35 @@ fn errors_are_reported_with_a_failing_exit_code() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("model not found"));
 }
+
+#[test]
+fn stats_print_the_stage_table_or_the_snapshot_after_the_transcripts() {
+    let report = fixture("report.wav");
+    let out = voiceflow(&["--stats", report.to_str().unwrap()]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (transcript, table) = stdout.split_once("stage ").unwrap();
+    assert!(transcript.to_lowercase().contains("quarterly report"));
+    assert!(table.contains("transcription (ms)"), "{table}");
+    assert!(table.contains("audio "), "{table}");
+    assert!(
+        table.ends_with("requests: admitted 1, completed 1\n"),
+        "{table}"
+    );
+
+    let out = voiceflow(&["--format", "json", "--stats=json", report.to_str().unwrap()]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let histograms = lines[1]["histograms"].as_array().unwrap();
+    let audio = histograms
+        .iter()
+        .find(|h| h["name"] == "voiceflow_audio_seconds")
+        .unwrap();
+    assert_eq!(audio["count"], 1);
+    assert_eq!(audio["sum"], lines[0]["duration_s"]);
+}

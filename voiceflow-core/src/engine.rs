@@ -10,12 +10,13 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use crate::audio::{self, mel::MelExtractor, HOP_LENGTH, SAMPLE_RATE};
 use crate::config::{EngineConfig, Task, TranscribeOptions};
 use crate::decode::longform::{self, LanguageChoice};
+use crate::metrics::{EngineMetrics, Metrics, RequestOutcome};
 use crate::model::{runtime, Model, ModelInfo, ModelInstance};
 use crate::transcript::{Progress, Segment, Timings, Transcript};
 use crate::{Error, Result};
@@ -114,6 +115,8 @@ pub struct Engine {
     mel: MelExtractor,
     pool: InstancePool,
     max_audio_duration_s: f64,
+    metrics: Arc<Metrics>,
+    stages: EngineMetrics,
 }
 
 impl std::fmt::Debug for Engine {
@@ -132,6 +135,12 @@ impl Engine {
     /// file, [`Error::RuntimeNotFound`] listing where the library was looked
     /// for, [`Error::InvalidArgument`] for a zero thread or instance count.
     pub fn new(config: EngineConfig) -> Result<Engine> {
+        Engine::with_metrics(config, Arc::new(Metrics::new()))
+    }
+
+    /// Like [`Engine::new`], reporting into `metrics` (shared with the
+    /// enhancer and the store, say, to export them together).
+    pub fn with_metrics(config: EngineConfig, metrics: Arc<Metrics>) -> Result<Engine> {
         if config.intra_op_threads == 0 || config.instances == 0 {
             return Err(Error::InvalidArgument(
                 "intra_op_threads and instances must be at least 1".into(),
@@ -159,7 +168,15 @@ impl Engine {
                 closed: AtomicBool::new(false),
             },
             max_audio_duration_s: config.max_audio_duration_s,
+            stages: EngineMetrics::new(&metrics),
+            metrics,
         })
+    }
+
+    /// The registry the engine reports into (see
+    /// [`EngineMetrics`](crate::metrics::EngineMetrics) for its series).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// What model this engine runs.
@@ -214,8 +231,29 @@ impl Engine {
         options: &TranscribeOptions,
         on_segment: &mut dyn FnMut(&Segment, Progress) -> ControlFlow<()>,
     ) -> Result<Transcript> {
+        if let Err(closed) = self.check_open() {
+            self.stages.count(RequestOutcome::Rejected);
+            return Err(closed);
+        }
+        self.stages.count(RequestOutcome::Admitted);
+        let mut stopped = false;
+        let result = self.run(audio, options, &mut |segment, progress| {
+            let flow = on_segment(segment, progress);
+            stopped |= flow.is_break();
+            flow
+        });
+        self.stages.finished(&result, stopped);
+        result
+    }
+
+    /// The transcription of [`Engine::transcribe_with`], on an open engine.
+    fn run(
+        &self,
+        audio: Audio<'_>,
+        options: &TranscribeOptions,
+        on_segment: &mut dyn FnMut(&Segment, Progress) -> ControlFlow<()>,
+    ) -> Result<Transcript> {
         let started = Instant::now();
-        self.check_open()?;
         let language = self.check_options(options)?;
         let mut timings = Timings::default();
 
@@ -228,7 +266,9 @@ impl Engine {
         let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
         drop(samples);
 
+        let waiting = Instant::now();
         let mut lease = self.pool.acquire()?;
+        self.stages.queue_wait.record(waiting.elapsed());
         let instance = lease.instance.as_mut().ok_or(Error::Closed("engine"))?;
         let out = longform::transcribe(
             &self.model,
