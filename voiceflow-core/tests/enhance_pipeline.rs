@@ -486,5 +486,5 @@ fn metrics_report_depth_wait_processing_and_outcomes_per_context() {
     );
     assert!(text.contains("# TYPE enhance_process_seconds histogram\n"));
     assert!(text.contains("enhance_wait_seconds_count{context=\"code\"} 1\n"));
-    assert!(text.contains("enhance_wait_seconds_bucket{context=\"code\",le=\"+Inf\"} 1\n"));
+    assert!(text.contains("enhance_wait_seconds_bucket{le=\"+Inf\",context=\"code\"} 1\n"));
 }

@@ -6,11 +6,11 @@ use std::fmt::{self, Write as _};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
     DescriptorEncoder, EncodeLabel, EncodeLabelSet, EncodeLabelValue, EncodeMetric,
-    LabelSetEncoder, LabelValueEncoder, NoLabelSet,
+    LabelSetEncoder, LabelValueEncoder, MetricEncoder, NoLabelSet,
 };
 use prometheus_client::metrics::MetricType;
 
-use super::{read, Labels, Shared};
+use super::{read, Family, Labels, Shared};
 
 /// Encodes every series of the shared tables.
 #[derive(Debug)]
@@ -23,42 +23,47 @@ impl Collector for Exporter {
         for (name, series) in &tables.counters {
             // prometheus-client writes the `_total` suffix of counters itself.
             let family = name.strip_suffix("_total").unwrap_or(name);
-            let mut metric =
+            let metric =
                 encoder.encode_descriptor(family, help(name), None, MetricType::Counter)?;
-            for (labels, counter) in series {
-                counter.0.encode(metric.encode_family(&LabelSet(labels))?)?;
-            }
+            each(metric, series, |counter, m| counter.0.encode(m))?;
         }
         for (name, series) in &tables.gauges {
-            let mut metric =
-                encoder.encode_descriptor(name, help(name), None, MetricType::Gauge)?;
-            for (labels, gauge) in series {
-                gauge
-                    .value
-                    .encode(metric.encode_family(&LabelSet(labels))?)?;
-            }
+            let metric = encoder.encode_descriptor(name, help(name), None, MetricType::Gauge)?;
+            each(metric, series, |gauge, m| gauge.value.encode(m))?;
             let peak = format!("{name}_peak");
             let peak_help = format!("The highest value of {name} so far");
-            let mut metric =
-                encoder.encode_descriptor(&peak, &peak_help, None, MetricType::Gauge)?;
-            for (labels, gauge) in series {
-                gauge
-                    .peak
-                    .encode(metric.encode_family(&LabelSet(labels))?)?;
-            }
+            let metric = encoder.encode_descriptor(&peak, &peak_help, None, MetricType::Gauge)?;
+            each(metric, series, |gauge, m| gauge.peak.encode(m))?;
         }
         for (name, series) in &tables.histograms {
-            let mut metric =
+            let metric =
                 encoder.encode_descriptor(name, help(name), None, MetricType::Histogram)?;
-            for (labels, histogram) in series {
+            each(metric, series, |histogram, mut m| {
                 let (sum, count, buckets) = histogram.exposition();
-                metric
-                    .encode_family(&LabelSet(labels))?
-                    .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
-            }
+                m.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+            })?;
         }
         Ok(())
     }
+}
+
+/// Encodes every series of a family with `encode`. A family whose only
+/// series has no labels is written without braces (`name 1`, not
+/// `name{} 1`).
+fn each<T>(
+    mut metric: MetricEncoder,
+    series: &Family<T>,
+    encode: impl Fn(&T, MetricEncoder) -> fmt::Result,
+) -> fmt::Result {
+    if let [(labels, only)] = series.iter().collect::<Vec<_>>()[..] {
+        if labels.is_empty() {
+            return encode(only, metric);
+        }
+    }
+    for (labels, s) in series {
+        encode(s, metric.encode_family(&LabelSet(labels))?)?;
+    }
+    Ok(())
 }
 
 /// A series' labels, with their values escaped (prometheus-client writes

@@ -102,7 +102,7 @@ fn later_series_of_a_histogram_name_keep_its_first_buckets() {
         .observe(1.5);
     let text = m.to_prometheus();
     assert!(
-        text.contains("rows_bucket{k=\"b\",le=\"2.0\"} 1\n"),
+        text.contains("rows_bucket{le=\"2.0\",k=\"b\"} 1\n"),
         "{text}"
     );
     assert!(!text.contains("le=\"10.0\""), "{text}");
