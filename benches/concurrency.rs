@@ -60,39 +60,30 @@ struct Level {
     elapsed_s: f64,
     encoder_batch: f64,
     decoder_batch: f64,
-    decoder_windows: f64,
     peak_rss_mb: f64,
 }
 
-fn counter(engine: &Engine, name: &str) -> u64 {
-    engine.metrics().snapshot().counter(name, &[]).unwrap_or(0)
+/// `(count, sum)` of one of the engine's histograms.
+fn histogram(engine: &Engine, name: &str) -> (u64, f64) {
+    engine
+        .metrics()
+        .snapshot()
+        .histogram(name, &[])
+        .map_or((0, 0.0), |h| (h.count, h.sum))
 }
 
-fn ratio(engine: &Engine, num: &str, den: &str, before: (u64, u64)) -> f64 {
-    let n = counter(engine, num) - before.0;
-    let d = counter(engine, den) - before.1;
-    n as f64 / d.max(1) as f64
+/// Mean of the values a histogram received since `before`.
+fn mean_since(engine: &Engine, name: &str, before: (u64, f64)) -> f64 {
+    let (count, sum) = histogram(engine, name);
+    (sum - before.1) / (count - before.0).max(1) as f64
 }
 
 fn run_level(engine: &Engine, clips: &[(Vec<f32>, f64)], users: usize, seconds: f64) -> Level {
     let names = [
-        (
-            "voiceflow_encoder_windows_total",
-            "voiceflow_encoder_batches_total",
-        ),
-        (
-            "voiceflow_decoder_rows_total",
-            "voiceflow_decoder_steps_total",
-        ),
-        (
-            "voiceflow_decoder_step_windows_total",
-            "voiceflow_decoder_steps_total",
-        ),
+        "voiceflow_encoder_batch_size",
+        "voiceflow_decoder_batch_size",
     ];
-    let before: Vec<(u64, u64)> = names
-        .iter()
-        .map(|(n, d)| (counter(engine, n), counter(engine, d)))
-        .collect();
+    let before: Vec<(u64, f64)> = names.iter().map(|n| histogram(engine, n)).collect();
     reset_peak_rss();
     let stop = AtomicBool::new(false);
     let started = Instant::now();
@@ -132,9 +123,8 @@ fn run_level(engine: &Engine, clips: &[(Vec<f32>, f64)], users: usize, seconds: 
         latencies_ms,
         audio_s: results.iter().map(|r| r.3).sum(),
         elapsed_s,
-        encoder_batch: ratio(engine, names[0].0, names[0].1, before[0]),
-        decoder_batch: ratio(engine, names[1].0, names[1].1, before[1]),
-        decoder_windows: ratio(engine, names[2].0, names[2].1, before[2]),
+        encoder_batch: mean_since(engine, names[0], before[0]),
+        decoder_batch: mean_since(engine, names[1], before[1]),
         peak_rss_mb: peak_rss_mb(),
     }
 }
@@ -171,7 +161,7 @@ fn main() {
 
     let mut rows = Vec::new();
     println!(
-        "{:>5} {:>8} {:>8} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8}",
+        "{:>5} {:>8} {:>8} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}",
         "users",
         "batching",
         "requests",
@@ -183,7 +173,6 @@ fn main() {
         "audio s/s",
         "enc bat",
         "dec rows",
-        "dec win",
         "RSS MB"
     );
     for &batching in &[true, false] {
@@ -199,7 +188,7 @@ fn main() {
             let p = |q| percentile(&level.latencies_ms, q);
             let success = level.ok as f64 / level.requests.max(1) as f64;
             println!(
-                "{:>5} {:>8} {:>8} {:>6.1} {:>8.0} {:>8.0} {:>8.0} {:>8.2} {:>9.1} {:>8.2} {:>8.2} {:>8.2} {:>8.0}",
+                "{:>5} {:>8} {:>8} {:>6.1} {:>8.0} {:>8.0} {:>8.0} {:>8.2} {:>9.1} {:>8.2} {:>8.2} {:>8.0}",
                 users,
                 batching,
                 level.requests,
@@ -211,7 +200,6 @@ fn main() {
                 level.audio_s / level.elapsed_s,
                 level.encoder_batch,
                 level.decoder_batch,
-                level.decoder_windows,
                 level.peak_rss_mb
             );
             rows.push(json!({
@@ -227,7 +215,6 @@ fn main() {
                 "throughput_audio_s": level.audio_s / level.elapsed_s,
                 "mean_encoder_batch": level.encoder_batch,
                 "mean_decoder_batch": level.decoder_batch,
-                "mean_decoder_windows": level.decoder_windows,
                 "peak_rss_mb": level.peak_rss_mb,
             }));
         }

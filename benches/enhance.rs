@@ -19,7 +19,7 @@ use voiceflow_core::enhance::{
     Context, EnhancePipeline, EnhanceRequest, Enhanced, Enhancer, Job, PipelineConfig,
     RuleEnhancer, Shutdown,
 };
-use voiceflow_core::metrics::Histogram;
+use voiceflow_core::metrics::Metrics;
 use voiceflow_core::Result;
 
 /// About 100 words of dictation per context, fillers and commands included.
@@ -77,24 +77,25 @@ fn rules(c: &mut Criterion) {
         .sample_size(50)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
+    let metrics = Metrics::new();
     for context in Context::ALL {
         let text = dictation(context);
         let request = EnhanceRequest::new(context);
         group.bench_function(context.as_str(), |b| {
             b.iter(|| RuleEnhancer.enhance(black_box(text), &request))
         });
-        let latency = Histogram::default();
+        let latency = metrics.histogram("rules_seconds", &[("context", context.as_str())]);
         for _ in 0..20_000 {
             let started = Instant::now();
             black_box(RuleEnhancer.enhance(black_box(text), &request).ok());
             latency.record(started.elapsed());
         }
         eprintln!(
-            "rules/{context}: {} words, P50 {:?} P95 {:?} P99 {:?}",
+            "rules/{context}: {} words, P50 {:.1} µs P95 {:.1} µs P99 {:.1} µs",
             text.split_whitespace().count(),
-            latency.quantile(0.50),
-            latency.quantile(0.95),
-            latency.quantile(0.99),
+            latency.quantile(0.50) * 1e6,
+            latency.quantile(0.95) * 1e6,
+            latency.quantile(0.99) * 1e6,
         );
     }
     group.finish();
@@ -155,15 +156,15 @@ fn burst(c: &mut Criterion) {
             .iter()
             .filter(|h| h.name == "enhance_wait_seconds")
             .map(|h| h.values)
-            .max_by_key(|v| v.p99)
+            .max_by(|a, b| a.p99.total_cmp(&b.p99))
             .unwrap();
         eprintln!(
             "burst: {REQUESTS} requests, {} workers, {BACKEND_TIME:?} backend: took {took:?}, \
-             peak depth {}, wait P50 {:?} P99 {:?} (worst context), completed {}, lost {}",
+             peak depth {}, wait P50 {:.2} ms P99 {:.2} ms (worst context), completed {}, lost {}",
             config.workers,
             stats.peak_depth,
-            wait.p50,
-            wait.p99,
+            wait.p50 * 1e3,
+            wait.p99 * 1e3,
             stats.completed,
             REQUESTS - answered,
         );

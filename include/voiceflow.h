@@ -305,6 +305,25 @@ enum VfStatus vf_engine_transcribe_wav_bytes(const struct VfEngine *engine,
                                              const struct VfTranscribeOptions *options,
                                              struct VfTranscript **out_transcript);
 
+// Writes the engine's metrics (request counts by outcome, per-stage
+// latency histograms, batch sizes, audio seconds) in the Prometheus text
+// format (OpenMetrics 1.0, ending in `# EOF`) to `*out_text`, a string to
+// free with `vf_string_free`.
+//
+// ```c
+// char *text = NULL;
+// if (vf_engine_metrics_prometheus(engine, &text) == VF_OK) fputs(text, stdout);
+// vf_string_free(text);
+// ```
+enum VfStatus vf_engine_metrics_prometheus(const struct VfEngine *engine, char **out_text);
+
+// Writes a snapshot of the engine's metrics as JSON to `*out_json`, a
+// string to free with `vf_string_free`: `{"counters": [{"name", "labels":
+// {..}, "value"}], "gauges": [{.., "value", "peak"}], "histograms": [{..,
+// "count", "sum", "mean", "p50", "p95", "p99", "max"}]}`, latencies in
+// seconds.
+enum VfStatus vf_engine_metrics_json(const struct VfEngine *engine, char **out_json);
+
 // Closes the engine: later transcriptions fail with `VF_ERROR_CLOSED`;
 // running ones finish. The handle must still be freed with `vf_engine_free`.
 enum VfStatus vf_engine_close(const struct VfEngine *engine);

@@ -17,6 +17,20 @@ fn voiceflow(args: &[&str]) -> std::process::Output {
         .expect("voiceflow runs")
 }
 
+/// The stdout of a successful run, one JSON value per line.
+fn json_lines(out: std::process::Output) -> Vec<serde_json::Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[test]
 fn json_has_one_line_per_file_with_text_segments_and_timings() {
     let report = fixture("report.wav");
@@ -27,16 +41,7 @@ fn json_has_one_line_per_file_with_text_segments_and_timings() {
         report.to_str().unwrap(),
         door.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(out);
     assert_eq!(lines.len(), 2);
     let first = &lines[0];
     assert_eq!(first["file"], report.display().to_string());
@@ -98,4 +103,31 @@ fn errors_are_reported_with_a_failing_exit_code() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("model not found"));
+}
+
+#[test]
+fn stats_print_the_stage_table_or_the_snapshot_after_the_transcripts() {
+    let report = fixture("report.wav");
+    let out = voiceflow(&["--stats", report.to_str().unwrap()]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (transcript, table) = stdout.split_once("stage ").unwrap();
+    assert!(transcript.to_lowercase().contains("quarterly report"));
+    assert!(table.contains("transcription (ms)"), "{table}");
+    assert!(table.contains("audio "), "{table}");
+    assert!(
+        table.ends_with("requests: admitted 1, completed 1\n"),
+        "{table}"
+    );
+
+    let out = voiceflow(&["--format", "json", "--stats=json", report.to_str().unwrap()]);
+    let lines = json_lines(out);
+    assert_eq!(lines.len(), 2);
+    let histograms = lines[1]["histograms"].as_array().unwrap();
+    let audio = histograms
+        .iter()
+        .find(|h| h["name"] == "voiceflow_audio_seconds")
+        .unwrap();
+    assert_eq!(audio["count"], 1);
+    assert_eq!(audio["sum"], lines[0]["duration_s"]);
 }

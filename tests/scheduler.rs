@@ -119,15 +119,12 @@ fn fifty_callers_at_once_get_the_tokens_they_get_alone() {
         }
     });
     let snapshot = engine.metrics().snapshot();
-    let steps = snapshot
-        .counter("voiceflow_decoder_steps_total", &[])
-        .unwrap_or(0);
-    let windows = snapshot
-        .counter("voiceflow_decoder_step_windows_total", &[])
-        .unwrap_or(0);
+    let rows = snapshot
+        .histogram("voiceflow_decoder_batch_size", &[])
+        .expect("decoder batch sizes");
     eprintln!(
-        "{steps} decoder steps, {:.2} windows per step",
-        windows as f64 / steps.max(1) as f64
+        "{} decoder steps, {:.2} rows per step",
+        rows.count, rows.mean
     );
 }
 

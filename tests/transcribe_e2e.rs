@@ -297,3 +297,109 @@ fn four_threads_at_once_get_their_own_text() {
         assert!(wer(reference, text) <= CLIP_WER, "{file}: {text:?}");
     }
 }
+
+#[test]
+fn one_registry_reports_the_engine_the_enhancer_and_the_store() {
+    use std::sync::Arc;
+    use voiceflow_core::enhance::PipelineConfig;
+    use voiceflow_core::enhance::{Context, EnhancePipeline, EnhanceRequest, Job, RuleEnhancer};
+    use voiceflow_core::metrics::Metrics;
+    use voiceflow_core::store::{RecordData, Store, StoreConfig, StoreKey};
+    use voiceflow_core::Engine;
+
+    let metrics = Arc::new(Metrics::new());
+    let engine =
+        Engine::with_metrics(common::config(common::model_dir()), metrics.clone()).unwrap();
+    let options = TranscribeOptions {
+        language: Some("en".into()),
+        ..TranscribeOptions::default()
+    };
+    let transcript = engine
+        .transcribe_file(fixture("report.wav"), &options)
+        .unwrap();
+    // A second request stopped by its callback after the first segment.
+    engine
+        .transcribe_with(
+            Audio::WavFile(&fixture("report.wav")),
+            &options,
+            &mut |_, _| ControlFlow::Break(()),
+        )
+        .unwrap();
+    assert!(engine
+        .transcribe_file(fixture("missing.wav"), &options)
+        .is_err());
+
+    let pipeline =
+        EnhancePipeline::with_metrics(RuleEnhancer, PipelineConfig::default(), metrics.clone())
+            .unwrap();
+    let job = Job::new(transcript.text.clone(), EnhanceRequest::new(Context::Email));
+    let enhanced = pipeline.submit(job).unwrap().wait().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let store_config = StoreConfig {
+        metrics: Some(metrics.clone()),
+        ..StoreConfig::default()
+    };
+    let store = Store::open(folder.path(), StoreKey::unencrypted(), store_config).unwrap();
+    let id = store
+        .put(&RecordData {
+            raw_text: transcript.text.clone(),
+            enhanced_text: Some(enhanced.text),
+            ..RecordData::default()
+        })
+        .unwrap();
+    assert!(store.get(&id).is_ok());
+    engine.close();
+    assert!(engine
+        .transcribe_file(fixture("report.wav"), &options)
+        .is_err());
+
+    let snapshot = engine.metrics().snapshot();
+    let requests = |outcome| snapshot.counter("voiceflow_requests_total", &[("outcome", outcome)]);
+    assert_eq!(
+        [
+            "admitted",
+            "completed",
+            "cancelled",
+            "failed",
+            "rejected",
+            "timed_out"
+        ]
+        .map(requests),
+        [Some(3), Some(1), Some(1), Some(1), Some(1), Some(0)]
+    );
+    // Both transcriptions that ran are timed stage by stage; the audio
+    // histogram sums the seconds of audio processed (report.wav twice).
+    let audio = snapshot.histogram("voiceflow_audio_seconds", &[]).unwrap();
+    assert_eq!(audio.count, 2);
+    assert!((audio.sum - 2.0 * transcript.duration_s).abs() < 1e-9);
+    assert!((audio.max - transcript.duration_s).abs() < 1e-9);
+    for stage in [
+        "voiceflow_audio_prepare_seconds",
+        "voiceflow_mel_seconds",
+        "voiceflow_queue_wait_seconds",
+        "voiceflow_request_encoder_seconds",
+        "voiceflow_request_decoder_seconds",
+        "voiceflow_transcription_seconds",
+    ] {
+        let v = snapshot.histogram(stage, &[]).unwrap();
+        assert_eq!(v.count, 2, "{stage}");
+        assert!(v.p50 <= v.p99 && v.p99 <= v.max, "{stage}: {v:?}");
+    }
+    let total = snapshot
+        .histogram("voiceflow_transcription_seconds", &[])
+        .unwrap();
+    assert!(total.max >= transcript.timings.total_s.min(total.max) && total.sum > 0.0);
+
+    let text = metrics.to_prometheus();
+    for line in [
+        "voiceflow_requests_total{outcome=\"completed\"} 1\n",
+        "voiceflow_audio_seconds_count 2\n",
+        "voiceflow_audio_seconds_bucket{le=\"+Inf\"} 2\n",
+        "enhance_requests_total{context=\"email\",outcome=\"completed\"} 1\n",
+        "voiceflow_store_operation_seconds_count{op=\"put\"} 1\n",
+        "voiceflow_store_operation_seconds_count{op=\"get\"} 1\n",
+        "voiceflow_store_records_written_total 1\n",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from\n{text}");
+    }
+}

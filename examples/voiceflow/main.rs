@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! voiceflow transcribe [--model DIR] [--language L] [--task transcribe|translate]
-//!                      [--beam-size N] [--threads N] [--format text|json|srt|vtt] FILE...
+//!                      [--beam-size N] [--threads N] [--format text|json|srt|vtt]
+//!                      [--stats[=table|json|prometheus]] FILE...
 //! ```
 
 use std::io::IsTerminal;
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use voiceflow_core::engine::Audio;
+use voiceflow_core::metrics::MetricsSnapshot;
 use voiceflow_core::model::files::resolve_model_dir;
 use voiceflow_core::{Engine, EngineConfig, Task, TranscribeOptions, Transcript};
 
@@ -45,6 +47,16 @@ enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum StatsFormat {
+    /// Per-stage table: count, mean, P50, P95, P99 (milliseconds for latencies).
+    Table,
+    /// The metrics snapshot as one JSON line.
+    Json,
+    /// The Prometheus (OpenMetrics) text exposition.
+    Prometheus,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum TaskArg {
     Transcribe,
     Translate,
@@ -70,6 +82,10 @@ struct TranscribeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// After the transcripts, print the engine's metrics (`--stats`: a table;
+    /// `--stats=json`, `--stats=prometheus`).
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "table")]
+    stats: Option<StatsFormat>,
     /// ONNX Runtime library (default: ORT_DYLIB_PATH or runtime/ of the project).
     #[arg(long)]
     runtime: Option<PathBuf>,
@@ -124,6 +140,15 @@ fn main() -> ExitCode {
                 failed = true;
             }
         }
+    }
+    match args.stats {
+        None => {}
+        Some(StatsFormat::Table) => print!("{}", stats_table(&engine.metrics().snapshot())),
+        Some(StatsFormat::Json) => match serde_json::to_string(&engine.metrics().snapshot()) {
+            Ok(line) => println!("{line}"),
+            Err(e) => eprintln!("voiceflow: metrics as JSON: {e}"),
+        },
+        Some(StatsFormat::Prometheus) => print!("{}", engine.metrics().to_prometheus()),
     }
     if failed {
         ExitCode::FAILURE
@@ -199,4 +224,40 @@ fn print(file: &Path, t: &Transcript, format: Format) {
         Format::Srt => print!("{}", t.to_srt()),
         Format::Vtt => print!("{}", t.to_vtt()),
     }
+}
+
+/// The snapshot as a table: one row per histogram that recorded something
+/// (latencies in milliseconds), then the request counts.
+fn stats_table(snapshot: &MetricsSnapshot) -> String {
+    let mut out = format!(
+        "{:<34} {:>7} {:>10} {:>10} {:>10} {:>10}\n",
+        "stage", "count", "mean", "p50", "p95", "p99"
+    );
+    for h in snapshot.histograms.iter().filter(|h| h.values.count > 0) {
+        let name = h.name.strip_prefix("voiceflow_").unwrap_or(&h.name);
+        let (name, unit) = match name.strip_suffix("_seconds") {
+            Some(stage) => (format!("{stage} (ms)"), 1e3),
+            None => (name.to_string(), 1.0),
+        };
+        let v = &h.values;
+        out += &format!(
+            "{name:<34} {:>7} {:>10.2} {:>10.2} {:>10.2} {:>10.2}\n",
+            v.count,
+            v.mean * unit,
+            v.p50 * unit,
+            v.p95 * unit,
+            v.p99 * unit
+        );
+    }
+    let requests: Vec<String> = snapshot
+        .counters
+        .iter()
+        .filter(|c| c.name == "voiceflow_requests_total" && c.value > 0)
+        .map(|c| {
+            let outcome = c.labels.get("outcome").map_or("?", String::as_str);
+            format!("{outcome} {}", c.value)
+        })
+        .collect();
+    out += &format!("requests: {}\n", requests.join(", "));
+    out
 }

@@ -133,6 +133,35 @@ def test_calls_after_close_raise_closed(voiceflow):
         engine.transcribe(SPEECH / "report.wav")
 
 
+def test_metrics_count_requests_and_stages_as_dict_and_prometheus_text(voiceflow):
+    with voiceflow.Engine(TINY_EN, threads=1) as engine:
+        transcript = engine.transcribe(SPEECH / "report.wav")
+        with pytest.raises(voiceflow.InvalidAudioError):
+            engine.transcribe(np.zeros(0, dtype=np.float32))
+        snapshot = engine.metrics()
+        text = engine.metrics_prometheus()
+    requests = {
+        c["labels"]["outcome"]: c["value"] for c in snapshot["counters"] if c["name"] == "voiceflow_requests_total"
+    }
+    assert requests == {
+        "admitted": 2,
+        "completed": 1,
+        "failed": 1,
+        "cancelled": 0,
+        "rejected": 0,
+        "timed_out": 0,
+    }
+    histograms = {h["name"]: h for h in snapshot["histograms"]}
+    audio = histograms["voiceflow_audio_seconds"]
+    assert audio["count"] == 1 and audio["sum"] == pytest.approx(transcript.duration_s, abs=1e-9)
+    total = histograms["voiceflow_transcription_seconds"]
+    assert total["count"] == 1 and 0 < total["p50"] <= total["max"]
+    assert set(total) == {"name", "labels", "count", "sum", "mean", "p50", "p95", "p99", "max"}
+    assert 'voiceflow_requests_total{outcome="failed"} 1\n' in text
+    assert "voiceflow_transcription_seconds_bucket{le=\"+Inf\"} 1\n" in text
+    assert text.endswith("# EOF\n")
+
+
 def test_on_segment_gets_every_segment_with_progress(engine):
     seen = []
     t = engine.transcribe(SPEECH / "report.wav", on_segment=lambda s, p: seen.append((s.text, p.fraction, p.total_s)))

@@ -11,6 +11,7 @@
 
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::audio::{self, mel::MelExtractor, HOP_LENGTH, SAMPLE_RATE};
@@ -19,7 +20,7 @@ use crate::decode::filters::LogitFilters;
 use crate::decode::longform::{self, LanguageChoice};
 use crate::decode::window::WindowTask;
 use crate::decode::Limits;
-use crate::metrics::Metrics;
+use crate::metrics::{EngineMetrics, Metrics, RequestOutcome};
 use crate::model::{runtime, Model, ModelInfo};
 use crate::scheduler::Scheduler;
 use crate::transcript::{Progress, Segment, Timings, Transcript};
@@ -61,8 +62,9 @@ pub struct Engine {
     info: ModelInfo,
     mel: MelExtractor,
     scheduler: Scheduler,
-    metrics: Metrics,
     max_audio_duration_s: f64,
+    metrics: Arc<Metrics>,
+    stages: EngineMetrics,
 }
 
 impl std::fmt::Debug for Engine {
@@ -81,6 +83,12 @@ impl Engine {
     /// file, [`Error::RuntimeNotFound`] listing where the library was looked
     /// for, [`Error::InvalidArgument`] for a zero thread or instance count.
     pub fn new(config: EngineConfig) -> Result<Engine> {
+        Engine::with_metrics(config, Arc::new(Metrics::new()))
+    }
+
+    /// Like [`Engine::new`], reporting into `metrics` (shared with the
+    /// enhancer and the store, say, to export them together).
+    pub fn with_metrics(config: EngineConfig, metrics: Arc<Metrics>) -> Result<Engine> {
         if config.intra_op_threads == 0 || config.instances == 0 {
             return Err(Error::InvalidArgument(
                 "intra_op_threads and instances must be at least 1".into(),
@@ -94,16 +102,17 @@ impl Engine {
         }
         let model = Model::load(&config.model_dir)?;
         let env = runtime::environment(config.runtime_library.as_deref())?;
-        let metrics = Metrics::new();
-        let scheduler = Scheduler::start(&model, env, &config, &metrics)?;
+        let stages = EngineMetrics::new(&metrics);
+        let scheduler = Scheduler::start(&model, env, &config, stages.clone())?;
         let mel = MelExtractor::new(model.config.n_mels)?;
         Ok(Engine {
             info: model.info(),
             model,
             mel,
             scheduler,
-            metrics,
             max_audio_duration_s: config.max_audio_duration_s,
+            metrics,
+            stages,
         })
     }
 
@@ -112,8 +121,9 @@ impl Engine {
         &self.info
     }
 
-    /// The engine's metrics: per-stage latencies, batch sizes, requests.
-    pub fn metrics(&self) -> &Metrics {
+    /// The registry the engine reports into (see
+    /// [`EngineMetrics`](crate::metrics::EngineMetrics) for its series).
+    pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
     }
 
@@ -169,12 +179,41 @@ impl Engine {
         options: &TranscribeOptions,
         on_segment: &mut dyn FnMut(&Segment, Progress) -> ControlFlow<()>,
     ) -> Result<Transcript> {
+        let (mut stopped, mut admitted) = (false, false);
+        let result = self.run(audio, options, &mut admitted, &mut |segment, progress| {
+            let flow = on_segment(segment, progress);
+            stopped |= flow.is_break();
+            flow
+        });
+        match &result {
+            _ if admitted => self.stages.finished(&result, stopped),
+            Err(Error::Timeout(_)) => self.stages.count(RequestOutcome::TimedOut),
+            _ => self.stages.count(RequestOutcome::Rejected),
+        }
+        result
+    }
+
+    /// The transcription of [`Engine::transcribe_with`]; sets `admitted`
+    /// once the scheduler let it in.
+    fn run(
+        &self,
+        audio: Audio<'_>,
+        options: &TranscribeOptions,
+        admitted: &mut bool,
+        on_segment: &mut dyn FnMut(&Segment, Progress) -> ControlFlow<()>,
+    ) -> Result<Transcript> {
         let started = Instant::now();
         self.check_open()?;
         let language = self.check_options(options)?;
         // A timeout too large to add to the clock means no deadline.
         let deadline = options.timeout.and_then(|t| started.checked_add(t));
-        let _permit = self.scheduler.admit(started, deadline)?;
+        self.stages.queue_depth.inc();
+        let permit = self.scheduler.admit(started, deadline);
+        self.stages.queue_depth.dec();
+        let _permit = permit?;
+        *admitted = true;
+        self.stages.count(RequestOutcome::Admitted);
+        self.stages.queue_wait.record(started.elapsed());
         let mut timings = Timings::default();
 
         let samples = self.prepare(audio)?;

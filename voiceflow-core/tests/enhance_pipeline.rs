@@ -484,6 +484,7 @@ fn metrics_report_depth_wait_processing_and_outcomes_per_context() {
         text.contains("enhance_requests_total{context=\"email\",outcome=\"completed\"} 2\n"),
         "{text}"
     );
-    assert!(text.contains("# TYPE enhance_process_seconds summary\n"));
+    assert!(text.contains("# TYPE enhance_process_seconds histogram\n"));
     assert!(text.contains("enhance_wait_seconds_count{context=\"code\"} 1\n"));
+    assert!(text.contains("enhance_wait_seconds_bucket{le=\"+Inf\",context=\"code\"} 1\n"));
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 use voiceflow_core::engine::Audio;
 use voiceflow_core::Engine;
 
-use crate::boundary::{arg, guard, out, slice, utf8, FfiResult};
-use crate::handle::{free_handle, into_handle};
+use crate::boundary::{arg, guard, out, slice, utf8, FfiError, FfiResult};
+use crate::handle::{free_handle, into_handle, owned_string};
 use crate::options::{engine_config, transcribe_call, VfEngineOptions, VfTranscribeOptions};
 use crate::status::VfStatus;
 use crate::transcript::VfTranscript;
@@ -126,6 +126,49 @@ pub unsafe extern "C" fn vf_engine_transcribe_wav_bytes(
     guard(|| {
         let bytes = unsafe { slice(bytes, length, "bytes")? };
         unsafe { transcribe(engine, Audio::WavBytes(bytes), options, out_transcript) }
+    })
+}
+
+/// Writes the engine's metrics (request counts by outcome, per-stage
+/// latency histograms, batch sizes, audio seconds) in the Prometheus text
+/// format (OpenMetrics 1.0, ending in `# EOF`) to `*out_text`, a string to
+/// free with `vf_string_free`.
+///
+/// ```c
+/// char *text = NULL;
+/// if (vf_engine_metrics_prometheus(engine, &text) == VF_OK) fputs(text, stdout);
+/// vf_string_free(text);
+/// ```
+#[no_mangle]
+pub unsafe extern "C" fn vf_engine_metrics_prometheus(
+    engine: *const VfEngine,
+    out_text: *mut *mut c_char,
+) -> VfStatus {
+    guard(|| {
+        let out_text = unsafe { out(out_text, "out_text", std::ptr::null_mut())? };
+        let engine = &unsafe { arg(engine, "engine")? }.engine;
+        *out_text = owned_string(&engine.metrics().to_prometheus())?;
+        Ok(())
+    })
+}
+
+/// Writes a snapshot of the engine's metrics as JSON to `*out_json`, a
+/// string to free with `vf_string_free`: `{"counters": [{"name", "labels":
+/// {..}, "value"}], "gauges": [{.., "value", "peak"}], "histograms": [{..,
+/// "count", "sum", "mean", "p50", "p95", "p99", "max"}]}`, latencies in
+/// seconds.
+#[no_mangle]
+pub unsafe extern "C" fn vf_engine_metrics_json(
+    engine: *const VfEngine,
+    out_json: *mut *mut c_char,
+) -> VfStatus {
+    guard(|| {
+        let out_json = unsafe { out(out_json, "out_json", std::ptr::null_mut())? };
+        let engine = &unsafe { arg(engine, "engine")? }.engine;
+        let json = serde_json::to_string(&engine.metrics().snapshot())
+            .map_err(|e| FfiError::invalid(format!("metrics snapshot as JSON: {e}")))?;
+        *out_json = owned_string(&json)?;
+        Ok(())
     })
 }
 

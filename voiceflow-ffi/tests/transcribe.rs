@@ -208,3 +208,71 @@ fn vf_stop_from_the_callback_ends_the_transcription_after_that_segment() {
     assert_eq!(calls, 1);
     unsafe { vf_engine_free(engine) };
 }
+
+/// The owned string a metrics call writes, freed with `vf_string_free`.
+fn metrics_text(
+    engine: *const VfEngine,
+    call: unsafe extern "C" fn(*const VfEngine, *mut *mut std::ffi::c_char) -> VfStatus,
+) -> String {
+    let mut text = null_mut();
+    assert_eq!(unsafe { call(engine, &mut text) }, VfStatus::VF_OK);
+    let owned = unsafe { CStr::from_ptr(text) }
+        .to_str()
+        .unwrap()
+        .to_string();
+    unsafe { vf_string_free(text) };
+    owned
+}
+
+#[test]
+fn engine_metrics_come_out_as_prometheus_text_and_json() {
+    let engine = new_engine();
+    let path = CString::new(
+        repo()
+            .join("tests/fixtures/speech/report.wav")
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut transcript = null_mut();
+    let status =
+        unsafe { vf_engine_transcribe_file(engine, path.as_ptr(), null(), &mut transcript) };
+    assert_eq!(status, VfStatus::VF_OK);
+    let mut duration = 0.0;
+    unsafe { vf_transcript_duration(transcript, &mut duration) };
+    unsafe { vf_transcript_free(transcript) };
+
+    let text = metrics_text(engine, vf_engine_metrics_prometheus);
+    assert!(
+        text.contains("voiceflow_requests_total{outcome=\"completed\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("voiceflow_transcription_seconds_count 1\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("# EOF\n"));
+
+    let json: serde_json::Value =
+        serde_json::from_str(&metrics_text(engine, vf_engine_metrics_json)).unwrap();
+    let audio = json["histograms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "voiceflow_audio_seconds")
+        .unwrap();
+    assert_eq!(audio["count"], 1);
+    assert!((audio["sum"].as_f64().unwrap() - duration).abs() < 1e-9);
+
+    let mut out = null_mut();
+    assert_eq!(
+        unsafe { vf_engine_metrics_json(null(), &mut out) },
+        VfStatus::VF_ERROR_INVALID_ARGUMENT
+    );
+    assert!(out.is_null());
+    assert_eq!(
+        unsafe { vf_engine_metrics_prometheus(engine, null_mut()) },
+        VfStatus::VF_ERROR_INVALID_ARGUMENT
+    );
+    unsafe { vf_engine_free(engine) };
+}

@@ -142,6 +142,21 @@ impl Engine {
         self.0.model_info().into()
     }
 
+    /// A snapshot of the engine's metrics as a dict: {"counters": [{"name",
+    /// "labels": {..}, "value"}], "gauges": [{.., "value", "peak"}],
+    /// "histograms": [{.., "count", "sum", "mean", "p50", "p95", "p99",
+    /// "max"}]}, latencies in seconds.
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let json = serde_json::to_string(&self.0.metrics().snapshot())
+            .map_err(|e| to_py_err(Error::InvalidArgument(e.to_string())))?;
+        py.import("json")?.call_method1("loads", (json,))
+    }
+
+    /// The engine's metrics in the Prometheus text format (OpenMetrics 1.0).
+    fn metrics_prometheus(&self) -> String {
+        self.0.metrics().to_prometheus()
+    }
+
     /// Whether close() was called.
     #[getter]
     fn closed(&self) -> bool {

@@ -5,6 +5,7 @@
 //! Series (all in one registry, so they export together with other stages):
 //! - `enhance_queue_depth` (gauge, with `enhance_queue_depth_peak`)
 //! - `enhance_wait_seconds{context}`, `enhance_process_seconds{context}`
+//!   (latency histograms)
 //! - `enhance_requests_total{context, outcome}` with outcome `accepted`,
 //!   `completed`, `failed`, `rejected`, `timed_out` or `cancelled`
 //! - `enhance_fallback_total{context}`: completed by a fallback backend
@@ -35,6 +36,30 @@ const OUTCOME_LABELS: [&str; 6] = [
     "cancelled",
 ];
 
+/// Help texts of the pipeline's series.
+const HELP: [(&str, &str); 5] = [
+    (
+        "enhance_queue_depth",
+        "Enhancement requests accepted and not yet started",
+    ),
+    (
+        "enhance_wait_seconds",
+        "Time an enhancement request waited in the queue",
+    ),
+    (
+        "enhance_process_seconds",
+        "Time the enhancer took for one request",
+    ),
+    (
+        "enhance_requests_total",
+        "Enhancement requests by context and outcome",
+    ),
+    (
+        "enhance_fallback_total",
+        "Enhancement requests completed by a fallback backend",
+    ),
+];
+
 struct PerContext {
     wait: Arc<Histogram>,
     process: Arc<Histogram>,
@@ -51,6 +76,9 @@ pub(crate) struct PipelineMetrics {
 
 impl PipelineMetrics {
     pub fn new(registry: Arc<Metrics>) -> Self {
+        for (name, help) in HELP {
+            registry.describe(name, help);
+        }
         let contexts = Context::ALL.map(|c| {
             let label = [("context", c.as_str())];
             PerContext {

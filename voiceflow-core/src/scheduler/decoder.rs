@@ -116,8 +116,6 @@ struct LaneState {
 pub(crate) struct StepStats {
     /// Sequences in the run.
     pub rows: usize,
-    /// Windows in the run.
-    pub windows: usize,
     /// Time the run took.
     pub elapsed: Duration,
 }
@@ -464,7 +462,6 @@ impl Worker {
             .collect();
         match outcome {
             Ok(rows) => {
-                let windows = rows.len();
                 let total: usize = rows.iter().map(|(_, r)| r.len() / self.vocab.max(1)).sum();
                 for (id, logits) in rows {
                     if let Some(p) = self.groups.get_mut(&id).and_then(|g| g.pending.take()) {
@@ -473,7 +470,6 @@ impl Worker {
                 }
                 (self.observe)(StepStats {
                     rows: total,
-                    windows,
                     elapsed: started.elapsed(),
                 });
             }

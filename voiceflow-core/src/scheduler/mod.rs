@@ -32,34 +32,9 @@ use self::decoder::{DecoderMsg, StepObserver, StepStats, Worker};
 use self::encoder::EncoderMsg;
 use self::lane::CacheDims;
 use crate::config::EngineConfig;
-use crate::metrics::{Counter, Histogram, Metrics};
+use crate::metrics::EngineMetrics;
 use crate::model::Model;
 use crate::{Error, Result};
-
-/// The scheduler's series in the engine's metrics registry.
-struct SchedulerMetrics {
-    encoder_run: Arc<Histogram>,
-    encoder_runs: Arc<Counter>,
-    encoder_windows: Arc<Counter>,
-    decoder_step: Arc<Histogram>,
-    decoder_steps: Arc<Counter>,
-    decoder_rows: Arc<Counter>,
-    decoder_windows: Arc<Counter>,
-}
-
-impl SchedulerMetrics {
-    fn new(metrics: &Metrics) -> Self {
-        SchedulerMetrics {
-            encoder_run: metrics.histogram("voiceflow_encoder_batch_seconds", &[]),
-            encoder_runs: metrics.counter("voiceflow_encoder_batches_total", &[]),
-            encoder_windows: metrics.counter("voiceflow_encoder_windows_total", &[]),
-            decoder_step: metrics.histogram("voiceflow_decoder_step_seconds", &[]),
-            decoder_steps: metrics.counter("voiceflow_decoder_steps_total", &[]),
-            decoder_rows: metrics.counter("voiceflow_decoder_rows_total", &[]),
-            decoder_windows: metrics.counter("voiceflow_decoder_step_windows_total", &[]),
-        }
-    }
-}
 
 /// Owns the sessions and worker threads of one engine.
 pub(crate) struct Scheduler {
@@ -80,7 +55,7 @@ impl Scheduler {
         model: &Model,
         env: &ort::environment::Environment,
         config: &EngineConfig,
-        metrics: &Metrics,
+        metrics: EngineMetrics,
     ) -> Result<Self> {
         let c = &model.config;
         let s = &config.scheduler;
@@ -95,7 +70,7 @@ impl Scheduler {
             heads: c.decoder_attention_heads,
             head_dim: c.head_dim(),
         };
-        let stats = Arc::new(SchedulerMetrics::new(metrics));
+        let stats = Arc::new(metrics);
         let encoder_batch = if s.batching { s.max_encoder_batch } else { 1 };
         let (encoder_inbox, encoder_jobs) = unbounded();
         let mut workers = Vec::new();
@@ -105,9 +80,12 @@ impl Scheduler {
             let jobs = encoder_jobs.clone();
             let stats_e = Arc::clone(&stats);
             let observe = move |windows: usize, elapsed: Duration| {
-                stats_e.encoder_run.record(elapsed);
-                stats_e.encoder_runs.inc();
-                stats_e.encoder_windows.add(windows as u64);
+                stats_e.encoder_batch.record(elapsed);
+                stats_e.encoder_batch_size.observe(windows as f64);
+                let per_window = elapsed / windows.max(1) as u32;
+                for _ in 0..windows {
+                    stats_e.encoder_item.record(per_window);
+                }
             };
             workers.push(spawn(format!("voiceflow-encoder-{i}"), move || {
                 encoder::run(encoder, jobs, encoder_batch, &observe)
@@ -117,9 +95,8 @@ impl Scheduler {
             let stats_d = Arc::clone(&stats);
             let observe: StepObserver = Arc::new(move |step: StepStats| {
                 stats_d.decoder_step.record(step.elapsed);
-                stats_d.decoder_steps.inc();
-                stats_d.decoder_rows.add(step.rows as u64);
-                stats_d.decoder_windows.add(step.windows as u64);
+                stats_d.decoder_batch_size.observe(step.rows as f64);
+                stats_d.active_sequences.set(step.rows as i64);
             });
             let worker = Worker::new(
                 decoder,

@@ -1,8 +1,10 @@
 //! How a store is opened: durability, limits and key-derivation cost.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::keys::KdfParams;
+use crate::metrics::Metrics;
 
 /// When writes reach the disk (`fsync`).
 ///
@@ -30,7 +32,7 @@ impl Default for FlushPolicy {
 }
 
 /// Settings of [`Store::open`](super::Store::open).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct StoreConfig {
     /// When writes reach the disk.
     pub flush: FlushPolicy,
@@ -47,6 +49,11 @@ pub struct StoreConfig {
     pub create_if_missing: bool,
     /// Memory sled may use for its page cache, in bytes.
     pub cache_capacity_bytes: u64,
+    /// The registry the store reports into (operation latencies, errors,
+    /// records written and deleted; see [`Store::metrics`](super::Store::metrics)).
+    /// Share one with the engine and the enhancer to export them together;
+    /// `None` gives the store a registry of its own.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// The default largest record: 4 MiB (hours of transcript).
@@ -60,6 +67,7 @@ impl Default for StoreConfig {
             kdf: KdfParams::default(),
             create_if_missing: true,
             cache_capacity_bytes: 64 * 1024 * 1024,
+            metrics: None,
         }
     }
 }

@@ -19,6 +19,8 @@ use super::keyring::Keyring;
 use super::keys::StoreKey;
 use super::meta;
 use super::record::{Record, RecordData};
+use super::stats::{Op, StoreMetrics};
+use crate::metrics::Metrics;
 use crate::{Error, Result};
 
 /// Records removed per transaction by deletions of many records.
@@ -42,6 +44,7 @@ pub struct Store {
     pub(super) records: sled::Tree,
     pub(super) keyring: Keyring,
     pub(super) config: StoreConfig,
+    pub(super) metrics: StoreMetrics,
     /// Declared last so that it drops after sled's handles above.
     _release: LockRelease,
 }
@@ -141,6 +144,7 @@ impl Store {
             records: tree("records")?,
             db,
             keyring,
+            metrics: StoreMetrics::new(config.metrics.clone().unwrap_or_default()),
             config,
             _release: LockRelease {
                 lock_file: path.join("db"),
@@ -155,6 +159,11 @@ impl Store {
     /// The store's folder.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The registry the store reports into ([`StoreConfig::metrics`]).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        self.metrics.registry()
     }
 
     /// Whether records are encrypted (false for [`StoreKey::unencrypted`]).
@@ -178,23 +187,27 @@ impl Store {
     /// Stores a record with the creation time `created_at` (for example a
     /// transcript made before it was stored); returns its new id.
     pub fn put_at(&self, data: &RecordData, created_at: SystemTime) -> Result<RecordId> {
-        let id = RecordId::generate(unix_ms(created_at)?)?;
-        self.write(&[self.prepare(id, data)?], Existing::Reject)?;
-        Ok(id)
+        self.metrics.timed(Op::Put, || {
+            let id = RecordId::generate(unix_ms(created_at)?)?;
+            self.write(&[self.prepare(id, data)?], Existing::Reject)?;
+            Ok(id)
+        })
     }
 
     /// Stores many records created now in one transaction (all or nothing,
     /// one flush under [`FlushPolicy::EveryWrite`]); returns their ids in
     /// order. Much faster than one `put` per record.
     pub fn put_batch(&self, items: &[RecordData]) -> Result<Vec<RecordId>> {
-        let ids = RecordId::generate_run(unix_ms(SystemTime::now())?, items.len())?;
-        let prepared = ids
-            .into_iter()
-            .zip(items)
-            .map(|(id, data)| self.prepare(id, data))
-            .collect::<Result<Vec<_>>>()?;
-        self.write(&prepared, Existing::Reject)?;
-        Ok(prepared.iter().map(|record| record.id).collect())
+        self.metrics.timed(Op::PutBatch, || {
+            let ids = RecordId::generate_run(unix_ms(SystemTime::now())?, items.len())?;
+            let prepared = ids
+                .into_iter()
+                .zip(items)
+                .map(|(id, data)| self.prepare(id, data))
+                .collect::<Result<Vec<_>>>()?;
+            self.write(&prepared, Existing::Reject)?;
+            Ok(prepared.iter().map(|record| record.id).collect())
+        })
     }
 
     /// The record with id `id`.
@@ -203,12 +216,14 @@ impl Store {
     /// [`Error::NotFound`] when there is none; [`Error::Integrity`] when its
     /// stored bytes were altered or do not belong to this id or key.
     pub fn get(&self, id: &RecordId) -> Result<Record> {
-        let value = self
-            .records
-            .get(id.as_bytes())
-            .map_err(storage_error)?
-            .ok_or_else(|| Error::NotFound(id.to_string()))?;
-        self.read_value(id, &value)
+        self.metrics.timed(Op::Get, || {
+            let value = self
+                .records
+                .get(id.as_bytes())
+                .map_err(storage_error)?
+                .ok_or_else(|| Error::NotFound(id.to_string()))?;
+            self.read_value(id, &value)
+        })
     }
 
     /// Deletes the record `id` with its index entries (also a damaged one).
@@ -216,10 +231,12 @@ impl Store {
     /// # Errors
     /// [`Error::NotFound`] when there is no such record.
     pub fn delete(&self, id: &RecordId) -> Result<()> {
-        if self.remove(&[*id])? == 0 {
-            return Err(Error::NotFound(id.to_string()));
-        }
-        self.after_write()
+        self.metrics.timed(Op::Delete, || {
+            if self.remove(&[*id])? == 0 {
+                return Err(Error::NotFound(id.to_string()));
+            }
+            self.after_write()
+        })
     }
 
     /// Retention: deletes every record created more than `age` ago; returns
@@ -234,23 +251,25 @@ impl Store {
     /// Deletes every record created before `cutoff`; returns how many were
     /// deleted.
     pub fn delete_before(&self, cutoff: SystemTime) -> Result<usize> {
-        let end = RecordId::first_of_ms(unix_ms(cutoff)?);
-        let mut deleted = 0;
-        loop {
-            let batch = self
-                .records
-                .range(..end.as_bytes().as_slice())
-                .keys()
-                .take(DELETE_BATCH)
-                .map(|key| record_id(&key.map_err(storage_error)?))
-                .collect::<Result<Vec<_>>>()?;
-            if batch.is_empty() {
-                break;
+        self.metrics.timed(Op::DeleteBefore, || {
+            let end = RecordId::first_of_ms(unix_ms(cutoff)?);
+            let mut deleted = 0;
+            loop {
+                let batch = self
+                    .records
+                    .range(..end.as_bytes().as_slice())
+                    .keys()
+                    .take(DELETE_BATCH)
+                    .map(|key| record_id(&key.map_err(storage_error)?))
+                    .collect::<Result<Vec<_>>>()?;
+                if batch.is_empty() {
+                    break;
+                }
+                deleted += self.remove(&batch)?;
             }
-            deleted += self.remove(&batch)?;
-        }
-        self.after_write()?;
-        Ok(deleted)
+            self.after_write()?;
+            Ok(deleted)
+        })
     }
 
     /// How many records the store holds (counts them: linear in the number
@@ -261,8 +280,10 @@ impl Store {
 
     /// Makes every write that returned before this call durable (`fsync`).
     pub fn flush(&self) -> Result<()> {
-        self.db.flush().map_err(storage_error)?;
-        Ok(())
+        self.metrics.timed(Op::Flush, || {
+            self.db.flush().map_err(storage_error)?;
+            Ok(())
+        })
     }
 
     /// Validates, serializes, seals and indexes `data` under `id`.
@@ -318,6 +339,7 @@ impl Store {
             }
             Ok(written)
         })?;
+        self.metrics.written(written);
         self.after_write()?;
         self.merger.note_written(written);
         Ok(written)
@@ -329,7 +351,7 @@ impl Store {
         let index = self.merger.index();
         let guard = index.lock();
         let chunk_writes = index.unindex(ids, &guard)?;
-        self.transaction(|(records, tokens, pending, index)| {
+        let removed = self.transaction(|(records, tokens, pending, index)| {
             for (key, value) in &chunk_writes {
                 match value {
                     Some(ids) => index.insert(key.as_slice(), ids.as_slice())?,
@@ -344,7 +366,9 @@ impl Store {
                 pending.remove(key)?;
             }
             Ok(removed)
-        })
+        })?;
+        self.metrics.deleted(removed);
+        Ok(removed)
     }
 
     /// Runs `body` as one sled transaction over the store's four trees.

@@ -123,6 +123,7 @@ mod meta;
 mod query;
 mod record;
 mod rotation;
+mod stats;
 mod transfer;
 
 pub use crate::enhance::Context;

@@ -10,6 +10,7 @@ use super::db::{record_id, storage_error, Store};
 use super::id::{unix_ms, RecordId};
 use super::index::{self, Token};
 use super::record::{Record, RecordContext};
+use super::stats::Op;
 use crate::{Error, Result};
 
 /// Records per page when [`Query::limit`] is not set.
@@ -147,6 +148,10 @@ impl Store {
     /// [`Error::InvalidArgument`] for a limit of 0, keywords without any
     /// word, or a time before the Unix epoch.
     pub fn query(&self, query: &Query) -> Result<Page> {
+        self.metrics.timed(Op::Query, || self.run_query(query))
+    }
+
+    fn run_query(&self, query: &Query) -> Result<Page> {
         if query.limit == 0 {
             return Err(Error::InvalidArgument(
                 "a page holds at least one record".into(),

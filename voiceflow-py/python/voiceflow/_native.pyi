@@ -3,7 +3,7 @@
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Literal, Self, TypeAlias, final
+from typing import Any, Callable, Literal, Self, TypeAlias, final
 
 from typing_extensions import disjoint_base
 
@@ -157,6 +157,12 @@ class Engine:
     ) -> Transcript: ...
     @property
     def model_info(self) -> ModelInfo: ...
+    def metrics(self) -> dict[str, list[dict[str, Any]]]:
+        """A snapshot of the engine's metrics: {"counters": [...], "gauges": [...],
+        "histograms": [{"name", "labels", "count", "sum", "mean", "p50", "p95",
+        "p99", "max"}]}, latencies in seconds."""
+    def metrics_prometheus(self) -> str:
+        """The engine's metrics in the Prometheus text format (OpenMetrics 1.0)."""
     @property
     def closed(self) -> bool: ...
     def close(self) -> None: ...
