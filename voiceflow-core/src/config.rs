@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::vad::VadOptions;
+
 /// How an [`crate::engine::Engine`] is built.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -89,6 +91,11 @@ pub struct TranscribeOptions {
     pub timestamps: bool,
     /// Seed for sampling at temperatures above 0 (deterministic output).
     pub seed: u64,
+    /// Transcribe only the speech that voice activity detection finds
+    /// (faster-whisper's `vad_filter`; [`VadOptions::filter`] has its
+    /// defaults); segment times still refer to the whole recording. `None`
+    /// (the default) transcribes everything, as Whisper does.
+    pub vad_filter: Option<VadOptions>,
 }
 
 impl Default for TranscribeOptions {
@@ -108,6 +115,7 @@ impl Default for TranscribeOptions {
             initial_prompt: None,
             timestamps: true,
             seed: 0,
+            vad_filter: None,
         }
     }
 }

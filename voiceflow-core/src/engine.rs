@@ -18,6 +18,7 @@ use crate::config::{EngineConfig, Task, TranscribeOptions};
 use crate::decode::longform::{self, LanguageChoice};
 use crate::model::{runtime, Model, ModelInfo, ModelInstance};
 use crate::transcript::{Progress, Segment, Timings, Transcript};
+use crate::vad;
 use crate::{Error, Result};
 
 /// Padding samples appended before the mel, as faster-whisper does.
@@ -219,27 +220,31 @@ impl Engine {
         let language = self.check_options(options)?;
         let mut timings = Timings::default();
 
-        let samples = self.prepare(audio)?;
+        let prepared = self.prepare(audio)?;
+        let duration_s = prepared.len() as f64 / f64::from(SAMPLE_RATE);
+        let (samples, speech) =
+            vad::filter::speech_only(&prepared, options.vad_filter.as_ref(), &self.info.dir)?;
         timings.decode_audio_s = started.elapsed().as_secs_f64();
 
         let mel_started = Instant::now();
         let mel = self.mel.compute(&samples, MEL_PADDING_SAMPLES);
         timings.mel_s = mel_started.elapsed().as_secs_f64();
-        let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
         drop(samples);
+        drop(prepared);
 
         let mut lease = self.pool.acquire()?;
         let instance = lease.instance.as_mut().ok_or(Error::Closed("engine"))?;
-        let out = longform::transcribe(
+        let mut out = longform::transcribe(
             &self.model,
             instance,
             &mel,
             options,
             language,
             &mut timings,
-            on_segment,
+            &mut |segment, progress| on_segment(&speech.restored(segment), progress),
         )?;
         drop(lease);
+        speech.restore(&mut out.segments);
 
         let text = out
             .segments
@@ -293,7 +298,7 @@ impl Engine {
     }
 
     /// Checks the options against the model; returns the language to use.
-    fn check_options(&self, options: &TranscribeOptions) -> Result<LanguageChoice> {
+    pub(crate) fn check_options(&self, options: &TranscribeOptions) -> Result<LanguageChoice> {
         let invalid = |m: String| Err(Error::InvalidArgument(m));
         if options.beam_size == 0 {
             return invalid("beam_size must be at least 1".into());
