@@ -37,7 +37,9 @@ pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod store;
+pub mod stream;
 pub mod transcript;
+pub mod vad;
 
 /// The README's Rust examples, compiled (and run where they can) as doctests.
 #[cfg(doctest)]
