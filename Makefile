@@ -36,6 +36,7 @@ setup:
 	scripts/setup.sh venv
 	scripts/setup.sh runtime
 	scripts/setup.sh model tiny.en
+	scripts/setup.sh vad
 
 setup-test: setup
 	scripts/setup.sh venv-dev

@@ -124,6 +124,11 @@ typedef struct VfRecordList VfRecordList;
 // a time; freeing the handle flushes and closes it.
 typedef struct VfStore VfStore;
 
+// A live transcription (opaque). `vf_stream_push_pcm*` may be called from
+// any thread (one at a time keeps chunks in order), also from inside a
+// callback; callbacks run on the session's own thread, one at a time.
+typedef struct VfStream VfStream;
+
 // The result of one transcription (opaque). Read it with the
 // `vf_transcript_*` accessors; free it with `vf_transcript_free`. Not
 // synchronized: use one transcript from one thread at a time.
@@ -220,6 +225,78 @@ typedef struct VfQuery {
   // NULL for the first page.
   const char *after;
 } VfQuery;
+
+// How a streaming session finds utterances; fill it with
+// `vf_stream_options_default` first. Strings are borrowed for the call.
+typedef struct VfStreamOptions {
+  // Language code such as `"en"`; NULL detects it (multilingual models).
+  const char *language;
+  // Beam width of the finals; 1 (the default) is greedy.
+  size_t beam_size;
+  // Voice activity detection (default true); false treats all audio as
+  // speech cut into utterances of `max_speech_s`.
+  bool detect_speech;
+  // Path of `silero_vad.onnx`; NULL: `silero-vad/silero_vad.onnx` beside
+  // the model folder (`scripts/setup.sh vad`).
+  const char *vad_model;
+  // Speech probability threshold (default 0.5; silence below it - 0.15).
+  float vad_threshold;
+  // Silence that ends an utterance, in ms (default 500).
+  uint32_t min_silence_ms;
+  // Padding around each utterance, in ms (default 100).
+  uint32_t speech_pad_ms;
+  // Longest utterance, cut at its longest pause, in seconds (default 20, at most 29).
+  float max_speech_s;
+  // Milliseconds between partials (default 500); 0: no partials.
+  uint32_t partial_interval_ms;
+  // Seconds of audio that may wait before pushes fail with
+  // `VF_ERROR_QUEUE_FULL` (default 60).
+  double max_backlog_s;
+} VfStreamOptions;
+
+// The open utterance's current, unstable text.
+typedef struct VfPartial {
+  // Start of the utterance, in seconds from the start of the stream.
+  float start;
+  // End of the audio it covers, in seconds.
+  float end;
+  // The text (UTF-8), valid during the call.
+  const char *text;
+} VfPartial;
+
+// Called with each new partial; return `VF_CONTINUE`, or `VF_STOP` to stop
+// the session.
+typedef VfControl (*VfPartialCallback)(const struct VfPartial *partial,
+                                       void *user_data);
+
+// Called with each committed segment (times from the start of the stream;
+// the text is valid during the call and will not change); return
+// `VF_CONTINUE`, or `VF_STOP` to stop the session.
+typedef VfControl (*VfFinalCallback)(const struct VfSegment *segment,
+                                     void *user_data);
+
+// Called once if the session fails, with the status and message that
+// `vf_stream_finish` will also return.
+typedef void (*VfErrorCallback)(enum VfStatus status,
+                                const char *message,
+                                void *user_data);
+
+// Frees `user_data` once no callback can run any more.
+typedef void (*VfUserDataFinalizer)(void *user_data);
+
+// What a session calls; every member may be NULL.
+typedef struct VfStreamCallbacks {
+  // Partials of the open utterance.
+  VfPartialCallback on_partial;
+  // Committed segments.
+  VfFinalCallback on_final;
+  // The session's failure.
+  VfErrorCallback on_error;
+  // Called once with `user_data` after the last callback: when the
+  // session ends (in `vf_stream_finish` or `vf_stream_free`), or before
+  // `vf_stream_new` returns an error.
+  VfUserDataFinalizer free_user_data;
+} VfStreamCallbacks;
 
 // Plain dictation: full sentences.
 #define VF_CONTEXT_GENERAL 0
@@ -563,6 +640,73 @@ enum VfStatus vf_store_flush(const struct VfStore *store);
 // Flushes and closes a store; NULL does nothing. No other thread may still
 // use it.
 void vf_store_free(struct VfStore *store);
+
+// Fills `*out_options` with the default stream options: voice activity
+// detection on, 500 ms of silence ends an utterance, partials every 500 ms.
+enum VfStatus vf_stream_options_default(struct VfStreamOptions *out_options);
+
+// Starts a streaming session on `engine` (the session keeps the engine
+// alive: `vf_engine_free` may come first).
+// `options` and `callbacks` may be NULL; `user_data` is passed to every
+// callback and, at the end, to `callbacks->free_user_data`. On success
+// `*out_stream` is a session to end with `vf_stream_finish` and free with
+// `vf_stream_free`; on failure it is NULL (and `free_user_data` was called).
+//
+// Errors: `VF_ERROR_INVALID_ARGUMENT` (bad options), `VF_ERROR_MODEL_NOT_FOUND`
+// (no Silero VAD graph), `VF_ERROR_CLOSED` (closed engine).
+//
+// ```c
+// VfStream *stream = NULL;
+// VfStreamCallbacks callbacks = {.on_final = print_final};
+// if (vf_stream_new(engine, NULL, &callbacks, NULL, &stream) == VF_OK) {
+//     vf_stream_push_pcm_i16(stream, pcm, n, 48000, 2);   /* as audio arrives */
+//     VfTranscript *transcript = NULL;
+//     vf_stream_finish(stream, &transcript);
+//     vf_transcript_free(transcript);
+// }
+// vf_stream_free(stream);
+// ```
+enum VfStatus vf_stream_new(const struct VfEngine *engine,
+                            const struct VfStreamOptions *options,
+                            const struct VfStreamCallbacks *callbacks,
+                            void *user_data,
+                            struct VfStream **out_stream);
+
+// Hands `sample_count` float samples in [-1, 1] (interleaved when
+// `channels` > 1, at any `sample_rate`; rate and channels may change
+// between calls) to the session and returns at once.
+//
+// Errors: `VF_ERROR_QUEUE_FULL` when more than `max_backlog_s` of audio
+// waits (the chunk was not taken: push it again later),
+// `VF_ERROR_INVALID_AUDIO`, `VF_ERROR_INVALID_ARGUMENT`, `VF_ERROR_CLOSED`
+// (the session stopped, failed or finished).
+enum VfStatus vf_stream_push_pcm(const struct VfStream *stream,
+                                 const float *samples,
+                                 size_t sample_count,
+                                 uint32_t sample_rate,
+                                 uint16_t channels);
+
+// As `vf_stream_push_pcm` for signed 16-bit samples (scaled by 1/32768).
+enum VfStatus vf_stream_push_pcm_i16(const struct VfStream *stream,
+                                     const int16_t *samples,
+                                     size_t sample_count,
+                                     uint32_t sample_rate,
+                                     uint16_t channels);
+
+// Ends the stream: waits until everything pushed is transcribed, commits
+// speech still open, and writes the transcript of the whole stream (its
+// segments are the finals) to `*out_transcript`, to free with
+// `vf_transcript_free`. Later pushes fail with `VF_ERROR_CLOSED`; the
+// session must still be freed. Not from inside a callback.
+//
+// Errors: the session's failure (as given to `on_error`), `VF_ERROR_CLOSED`
+// when it was already finished.
+enum VfStatus vf_stream_finish(const struct VfStream *stream,
+                               struct VfTranscript **out_transcript);
+
+// Frees a session; NULL does nothing. Unfinished, it drops the audio still
+// queued and waits for the decoding in progress. Not from inside a callback.
+void vf_stream_free(struct VfStream *stream);
 
 // The full text (UTF-8; empty when there was no speech), valid until the
 // transcript is freed.

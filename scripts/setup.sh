@@ -5,6 +5,7 @@
 #   scripts/setup.sh venv-dev        + the reference packages tests compare against
 #   scripts/setup.sh runtime         runtime/libonnxruntime.so from the onnxruntime wheel
 #   scripts/setup.sh model NAME      models/whisper-NAME (NAME: tiny.en, base)
+#   scripts/setup.sh vad             models/silero-vad/silero_vad.onnx (Silero VAD, MIT)
 #   scripts/setup.sh c-tools         valgrind and pkg-config (apt) for the C API tests
 #
 # Every step is skipped when its result is already there and up to date.
@@ -72,7 +73,8 @@ fetch() {
 model() {
     local name=$1 out=$ROOT/models/whisper-$1
     grep -q "^$name	" scripts/models.lock || { log "unknown model $name (see scripts/models.lock)"; exit 2; }
-    local want; want=$(stamp_of scripts/models.lock scripts/convert_ct2_to_onnx.py scripts/ct2onnx/*.py)
+    # The stamp covers this model's own lines of the lock (not the others').
+    local want; want=$(stamp_of <(grep "^$name	" scripts/models.lock) scripts/convert_ct2_to_onnx.py scripts/ct2onnx/*.py)
     if [ -f "$out/.stamp" ] && grep -qx "$want" "$out/.stamp"; then return; fi
     venv
     local src=$CACHE/ct2/$name
@@ -97,6 +99,26 @@ model() {
     echo "$want" > "$out/.stamp"
 }
 
+# The Silero VAD graph, taken as is from the pinned silero-vad wheel (none of
+# its Python dependencies are installed: the graph runs on our ONNX Runtime).
+vad() {
+    local out=$ROOT/models/silero-vad
+    local line; line=$(grep -P '^silero-vad\t' scripts/models.lock)
+    local want; want=$(echo "$line" | sha256sum | cut -d' ' -f1)
+    if [ -f "$out/.stamp" ] && grep -qx "$want" "$out/.stamp"; then return; fi
+    venv
+    local spec sha inner
+    IFS=$'\t' read -r _ spec sha inner <<< "$line"
+    local wheel; wheel=$(fetch "$spec" "$sha")
+    local tmp; tmp=$(mktemp -d)
+    "$PY" -m zipfile -e "$wheel" "$tmp"
+    mkdir -p "$out"
+    cp "$tmp/$inner" "$out/silero_vad.onnx"
+    rm -rf "$tmp"
+    echo "$want" > "$out/.stamp"
+    log "Silero VAD in $out"
+}
+
 c_tools() {
     local missing=()
     command -v valgrind >/dev/null || missing+=(valgrind)
@@ -115,6 +137,7 @@ case "${1:-}" in
     venv-dev) venv scripts/requirements-dev.txt ;;
     runtime) runtime ;;
     model) shift; for m in "$@"; do model "$m"; done ;;
+    vad) vad ;;
     c-tools) c_tools ;;
-    *) echo "usage: $0 venv|venv-dev|runtime|model NAME...|c-tools" >&2; exit 2 ;;
+    *) echo "usage: $0 venv|venv-dev|runtime|model NAME...|vad|c-tools" >&2; exit 2 ;;
 esac

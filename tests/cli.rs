@@ -131,3 +131,73 @@ fn stats_print_the_stage_table_or_the_snapshot_after_the_transcripts() {
     assert_eq!(audio["count"], 1);
     assert_eq!(audio["sum"], lines[0]["duration_s"]);
 }
+
+fn stream(args: &[&str], stdin: Option<Vec<u8>>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voiceflow"))
+        .arg("stream")
+        .arg("--model")
+        .arg(model_dir())
+        .args(["--threads", "1"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("voiceflow runs");
+    let input = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut input = input;
+        if let Some(bytes) = stdin {
+            let _ = input.write_all(&bytes);
+        }
+    });
+    let out = child.wait_with_output().expect("voiceflow ends");
+    writer.join().unwrap();
+    out
+}
+
+#[test]
+fn stream_prints_each_final_on_its_own_line() {
+    let report = fixture("report.wav");
+    let out = stream(&["--timestamps", report.to_str().unwrap()], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // Not a terminal: no partials, only "[start - end] text" lines.
+    let text: Vec<&str> = stdout
+        .lines()
+        .map(|l| {
+            let (times, text) = l.split_once("] ").unwrap_or_else(|| panic!("{l:?}"));
+            assert!(times.starts_with('['), "{l:?}");
+            text
+        })
+        .collect();
+    let reference = "Please send the quarterly report to the finance team by Friday.";
+    assert!(
+        common::wer(reference, &text.join(" ")) <= 0.15,
+        "{stdout:?}"
+    );
+}
+
+#[test]
+fn stream_reads_raw_s16le_from_stdin() {
+    let wav = voiceflow_core::audio::read_wav(fixture("calling_8k.wav")).unwrap();
+    let mut bytes = Vec::new();
+    for s in wav.samples.iter().chain(&vec![0.0; 8_000]) {
+        bytes.extend(((s * 32767.0).round() as i16).to_le_bytes());
+    }
+    let out = stream(&["--rate", "8000", "-"], Some(bytes));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let reference = "Thank you for calling, how can I help you today?";
+    assert!(common::wer(reference, &stdout) <= 0.15, "{stdout:?}");
+}

@@ -4,6 +4,7 @@
 //! voiceflow transcribe [--model DIR] [--language L] [--task transcribe|translate]
 //!                      [--beam-size N] [--threads N] [--format text|json|srt|vtt]
 //!                      [--stats[=table|json|prometheus]] FILE...
+//! voiceflow stream [--model DIR] [--realtime] [--timestamps] [--rate HZ] [--channels N] FILE.wav|-
 //! ```
 
 use std::io::IsTerminal;
@@ -17,6 +18,8 @@ use voiceflow_core::engine::Audio;
 use voiceflow_core::metrics::MetricsSnapshot;
 use voiceflow_core::model::files::resolve_model_dir;
 use voiceflow_core::{Engine, EngineConfig, Task, TranscribeOptions, Transcript};
+
+mod stream;
 
 /// Inputs longer than this get a progress bar (when stderr is a terminal).
 const PROGRESS_BAR_MIN_S: f64 = 30.0;
@@ -36,6 +39,9 @@ struct Cli {
 enum Command {
     /// Transcribe WAV files.
     Transcribe(TranscribeArgs),
+    /// Live captions of a WAV file or of raw s16le audio on stdin (`-`):
+    /// partials in place (on a terminal), finals on their own lines.
+    Stream(stream::StreamArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -109,18 +115,28 @@ fn limit_heap_retention() {
 
 fn main() -> ExitCode {
     limit_heap_retention();
-    let Command::Transcribe(args) = Cli::parse().command;
-    let mut config = EngineConfig::new(resolve_model_dir(&args.model));
-    config.runtime_library = args.runtime.clone();
-    if let Some(threads) = args.threads {
+    match Cli::parse().command {
+        Command::Transcribe(args) => transcribe_files(&args),
+        Command::Stream(args) => stream::run(&args),
+    }
+}
+
+/// The engine for `model` with `threads` intra-op threads and the runtime
+/// library, or `None` after printing why not.
+fn load_engine(model: &Path, threads: Option<usize>, runtime: Option<&Path>) -> Option<Engine> {
+    let mut config = EngineConfig::new(resolve_model_dir(model));
+    config.runtime_library = runtime.map(Path::to_path_buf);
+    if let Some(threads) = threads {
         config.intra_op_threads = threads;
     }
-    let engine = match Engine::new(config) {
-        Ok(engine) => engine,
-        Err(e) => {
-            eprintln!("voiceflow: {e}");
-            return ExitCode::from(2);
-        }
+    Engine::new(config)
+        .map_err(|e| eprintln!("voiceflow: {e}"))
+        .ok()
+}
+
+fn transcribe_files(args: &TranscribeArgs) -> ExitCode {
+    let Some(engine) = load_engine(&args.model, args.threads, args.runtime.as_deref()) else {
+        return ExitCode::from(2);
     };
     let options = TranscribeOptions {
         language: args.language.clone(),

@@ -2,17 +2,20 @@
 # The C API tested from C (`make test-c`):
 #   1. build libvoiceflow (debug profile: the dependencies are already built
 #      for `cargo test`, and the workspace's dev profile optimises them);
-#   2. compile examples/c/transcribe.c and tests/c/error_paths.c with
-#      -std=c11 -Wall -Wextra -Werror against the build and the header;
-#   3. run the example on report.wav (the printed words must be the
-#      manifest's) and the error-path program;
+#   2. compile examples/c/transcribe.c, examples/c/stream.c and
+#      tests/c/error_paths.c with -std=c11 -Wall -Wextra -Werror against the
+#      build and the header;
+#   3. run the examples on report.wav (the printed words, and the streaming
+#      example's committed lines, must be the manifest's) and the error-path
+#      program;
 #   4. run the error-path program again under valgrind (it loads the model):
 #      no invalid reads/writes, no definite or indirect leaks
 #      (tests/c/valgrind.supp holds third-party frames only); the example's
 #      full transcription under valgrind with VOICEFLOW_VALGRIND_EXAMPLE=1;
-#   5. the example's full transcription built with AddressSanitizer: its
-#      LeakSanitizer sees every allocation in the process (the library's
-#      handles and strings included) and fails on any leak at exit;
+#   5. both examples built with AddressSanitizer: its LeakSanitizer sees
+#      every allocation in the process (the library's handles and strings,
+#      the streaming session's thread and its user_data included) and fails
+#      on any leak at exit;
 #   6. `make install` into a temporary prefix, compile the example with
 #      `pkg-config --cflags --libs voiceflow` and run it from there, then
 #      link it statically against the installed libvoiceflow.a and run it.
@@ -48,8 +51,8 @@ lib=$target/debug
 mkdir "$work/lib"
 ln -s "$lib/libvoiceflow.so" "$work/lib/libvoiceflow.so.0"
 
-step "compiling the example and tests/c/error_paths.c"
-for source in examples/c/transcribe.c tests/c/error_paths.c; do
+step "compiling the examples and tests/c/error_paths.c"
+for source in examples/c/transcribe.c examples/c/stream.c tests/c/error_paths.c; do
     "$cc" "${cflags[@]}" -I include "$source" -L "$lib" -lvoiceflow -lm \
         -Wl,-rpath,"$work/lib" -o "$work/$(basename "$source" .c)"
 done
@@ -57,6 +60,10 @@ done
 step "example on $fixture"
 "$work/transcribe" "$model" "$fixture" | tee "$work/example.txt"
 check_transcript "$work/example.txt"
+
+step "streaming example on $fixture"
+"$work/stream" "$model" "$fixture" | tee "$work/stream.txt"
+check_transcript "$work/stream.txt"
 
 step "error paths"
 "$work/error_paths" "$model" "$(mktemp -d -p "$work")"
@@ -82,11 +89,13 @@ if [ "${VOICEFLOW_VALGRIND_EXAMPLE:-0}" = 1 ]; then
 fi
 step "valgrind took $((SECONDS - started)) s"
 
-step "AddressSanitizer + LeakSanitizer: example on $fixture"
-"$cc" "${cflags[@]}" -g -fsanitize=address -fno-omit-frame-pointer -I include \
-    examples/c/transcribe.c -L "$lib" -lvoiceflow -Wl,-rpath,"$work/lib" -o "$work/transcribe-asan"
-ASAN_OPTIONS=detect_leaks=1 "$work/transcribe-asan" "$model" "$fixture" > "$work/example-asan.txt"
-check_transcript "$work/example-asan.txt"
+for example in transcribe stream; do
+    step "AddressSanitizer + LeakSanitizer: $example example on $fixture"
+    "$cc" "${cflags[@]}" -g -fsanitize=address -fno-omit-frame-pointer -I include \
+        "examples/c/$example.c" -L "$lib" -lvoiceflow -Wl,-rpath,"$work/lib" -o "$work/$example-asan"
+    ASAN_OPTIONS=detect_leaks=1 "$work/$example-asan" "$model" "$fixture" > "$work/$example-asan.txt"
+    check_transcript "$work/$example-asan.txt"
+done
 
 command -v pkg-config >/dev/null || { echo "pkg-config is missing: scripts/setup.sh c-tools"; exit 1; }
 step "make install into a temporary prefix, build the example with pkg-config"

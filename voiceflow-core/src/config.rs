@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::vad::VadOptions;
+
 /// How an [`crate::engine::Engine`] is built.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -133,6 +135,11 @@ pub struct TranscribeOptions {
     /// the call fails with [`crate::Error::Timeout`]. `None` waits as long as
     /// it takes.
     pub timeout: Option<Duration>,
+    /// Transcribe only the speech that voice activity detection finds
+    /// (faster-whisper's `vad_filter`; [`VadOptions::filter`] has its
+    /// defaults); segment times still refer to the whole recording. `None`
+    /// (the default) transcribes everything, as Whisper does.
+    pub vad_filter: Option<VadOptions>,
 }
 
 impl Default for TranscribeOptions {
@@ -153,6 +160,7 @@ impl Default for TranscribeOptions {
             timestamps: true,
             seed: 0,
             timeout: None,
+            vad_filter: None,
         }
     }
 }

@@ -24,6 +24,7 @@ use crate::metrics::{EngineMetrics, Metrics, RequestOutcome};
 use crate::model::{runtime, Model, ModelInfo};
 use crate::scheduler::Scheduler;
 use crate::transcript::{Progress, Segment, Timings, Transcript};
+use crate::vad;
 use crate::{Error, Result};
 
 /// Padding samples appended before the mel, as faster-whisper does.
@@ -216,26 +217,30 @@ impl Engine {
         self.stages.queue_wait.record(started.elapsed());
         let mut timings = Timings::default();
 
-        let samples = self.prepare(audio)?;
+        let prepared = self.prepare(audio)?;
+        let duration_s = prepared.len() as f64 / f64::from(SAMPLE_RATE);
+        let (samples, speech) =
+            vad::filter::speech_only(&prepared, options.vad_filter.as_ref(), &self.info.dir)?;
         timings.decode_audio_s = started.elapsed().as_secs_f64();
 
         let mel_started = Instant::now();
         let mel = self.mel.compute(&samples, MEL_PADDING_SAMPLES);
         timings.mel_s = mel_started.elapsed().as_secs_f64();
-        let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
         drop(samples);
+        drop(prepared);
 
         let task = self.window_task(options.timestamps)?;
         let client = self.scheduler.client(started, deadline);
-        let out = longform::transcribe(
+        let mut out = longform::transcribe(
             &client,
             &task,
             &mel,
             options,
             language,
             &mut timings,
-            on_segment,
+            &mut |segment, progress| on_segment(&speech.restored(segment), progress),
         )?;
+        speech.restore(&mut out.segments);
 
         let text = out
             .segments
@@ -307,7 +312,7 @@ impl Engine {
     }
 
     /// Checks the options against the model; returns the language to use.
-    fn check_options(&self, options: &TranscribeOptions) -> Result<LanguageChoice> {
+    pub(crate) fn check_options(&self, options: &TranscribeOptions) -> Result<LanguageChoice> {
         let invalid = |m: String| Err(Error::InvalidArgument(m));
         if options.beam_size == 0 {
             return invalid("beam_size must be at least 1".into());

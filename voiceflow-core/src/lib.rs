@@ -38,7 +38,9 @@ pub mod metrics;
 pub mod model;
 pub(crate) mod scheduler;
 pub mod store;
+pub mod stream;
 pub mod transcript;
+pub mod vad;
 
 /// The README's Rust examples, compiled (and run where they can) as doctests.
 #[cfg(doctest)]

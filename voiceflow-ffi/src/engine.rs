@@ -2,6 +2,7 @@
 
 use std::ffi::c_char;
 use std::path::Path;
+use std::sync::Arc;
 
 use voiceflow_core::engine::Audio;
 use voiceflow_core::Engine;
@@ -16,7 +17,8 @@ use crate::transcript::VfTranscript;
 /// many threads at once (`VfEngineOptions::instances` of them transcribe in
 /// parallel, the others wait).
 pub struct VfEngine {
-    engine: Engine,
+    /// Shared with the streaming sessions started on it.
+    pub(crate) engine: Arc<Engine>,
 }
 
 /// Loads the model in the folder `model_dir` with ONNX Runtime; `options`
@@ -36,7 +38,7 @@ pub unsafe extern "C" fn vf_engine_new(
         let out_engine = unsafe { out(out_engine, "out_engine", std::ptr::null_mut())? };
         let config = unsafe { engine_config(utf8(model_dir, "model_dir")?, options)? };
         *out_engine = into_handle(VfEngine {
-            engine: Engine::new(config)?,
+            engine: Arc::new(Engine::new(config)?),
         });
         Ok(())
     })

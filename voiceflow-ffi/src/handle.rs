@@ -1,7 +1,7 @@
 //! Who owns what across the boundary: the one place that creates and frees
 //! handles.
 //!
-//! Every handle (`VfEngine`, `VfTranscript`, `VfStore`, `VfRecord`,
+//! Every handle (`VfEngine`, `VfStream`, `VfTranscript`, `VfStore`, `VfRecord`,
 //! `VfRecordList`, `VfEnhancer`) is a `Box` the library allocates and hands
 //! out as an opaque pointer with [`into_handle`]; the caller gives it back
 //! exactly once to the handle's `vf_*_free` function, which calls

@@ -32,6 +32,7 @@ mod query;
 mod record;
 mod status;
 mod store;
+mod stream;
 mod transcript;
 
 use std::ffi::c_char;
@@ -45,6 +46,7 @@ pub use query::*;
 pub use record::*;
 pub use status::*;
 pub use store::*;
+pub use stream::*;
 pub use transcript::*;
 
 /// The library version as a NUL-terminated string (`"0.1.0"`), valid for

@@ -71,7 +71,7 @@ impl<'a> AudioInput<'a> {
 }
 
 /// The samples of `array` as interleaved float32, and its channel count.
-fn samples_of(array: &Bound<'_, PyUntypedArray>) -> PyResult<(Vec<f32>, u16)> {
+pub(crate) fn samples_of(array: &Bound<'_, PyUntypedArray>) -> PyResult<(Vec<f32>, u16)> {
     let invalid = |message: String| to_py_err(Error::InvalidAudio(message));
     let channels = match array.shape() {
         [_] => 1,

@@ -2,6 +2,7 @@
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyType};
@@ -9,6 +10,7 @@ use voiceflow_core::{self as core, EngineConfig, Error, Task, TranscribeOptions}
 
 use crate::audio::AudioInput;
 use crate::errors::to_py_err;
+use crate::stream::Stream;
 use crate::transcript::{ModelInfo, Progress, Segment, Transcript};
 
 /// Speech-to-text with one Whisper model (a converted model folder).
@@ -28,7 +30,7 @@ use crate::transcript::{ModelInfo, Progress, Segment, Transcript};
 /// Thread-safe: share one engine between threads; the GIL is released
 /// while it works.
 #[pyclass(frozen, subclass, module = "voiceflow")]
-pub struct Engine(core::Engine);
+pub struct Engine(Arc<core::Engine>);
 
 #[pymethods]
 impl Engine {
@@ -59,7 +61,7 @@ impl Engine {
             config.max_audio_duration_s = seconds;
         }
         py.detach(|| core::Engine::new(config))
-            .map(Engine)
+            .map(|engine| Engine(Arc::new(engine)))
             .map_err(to_py_err)
     }
 
@@ -134,6 +136,46 @@ impl Engine {
             return Err(error);
         }
         result.map(Transcript).map_err(to_py_err)
+    }
+
+    /// Starts a live transcription and returns a Stream.
+    ///
+    /// Audio pushed to it is at `sample_rate` (any rate) with `channels`
+    /// channels when pushed as bytes. `language`: a code such as "en"; None
+    /// detects it. `on_partial(partial)` gets the open utterance's current
+    /// text every `partial_interval` seconds (None: no partials);
+    /// `on_final(segment)` each committed segment, with times from the start
+    /// of the stream, which never changes. Both run on the session's thread;
+    /// returning False stops the session, and an exception stops it and is
+    /// raised by `finish()`. `vad`: Silero voice activity detection finds
+    /// utterances (an utterance ends after `min_silence_ms` of silence);
+    /// False cuts the audio into utterances of 20 s. `vad_model`: the
+    /// silero_vad.onnx path (default: silero-vad/ beside the model folder).
+    #[pyo3(signature = (sample_rate=16000, language=None, on_partial=None, on_final=None, vad=true, *, channels=1, partial_interval=Some(0.5), min_silence_ms=500, vad_model=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn stream(
+        &self,
+        py: Python<'_>,
+        sample_rate: u32,
+        language: Option<String>,
+        on_partial: Option<Py<PyAny>>,
+        on_final: Option<Py<PyAny>>,
+        vad: bool,
+        channels: u16,
+        partial_interval: Option<f64>,
+        min_silence_ms: u32,
+        vad_model: Option<PathBuf>,
+    ) -> PyResult<Stream> {
+        let options = Stream::options(language, vad, partial_interval, min_silence_ms, vad_model)?;
+        Stream::start(
+            py,
+            &self.0,
+            sample_rate,
+            channels,
+            options,
+            on_partial,
+            on_final,
+        )
     }
 
     /// What model this engine runs.

@@ -11,6 +11,7 @@ mod engine;
 mod enhance;
 mod errors;
 mod store;
+mod stream;
 mod transcript;
 
 /// The native part of the `voiceflow` package; import `voiceflow` instead.
@@ -24,6 +25,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<transcript::Timings>()?;
     m.add_class::<transcript::Progress>()?;
     m.add_class::<transcript::ModelInfo>()?;
+    m.add_class::<stream::Stream>()?;
+    m.add_class::<stream::Partial>()?;
     m.add_class::<store::Store>()?;
     m.add_class::<store::Record>()?;
     m.add_class::<enhance::Enhancer>()?;

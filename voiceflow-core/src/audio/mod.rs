@@ -27,7 +27,7 @@ mod validate;
 mod wav;
 
 pub use mixdown::to_mono;
-pub use resample::resample;
+pub use resample::{resample, StreamResampler};
 pub use validate::{validate, MAX_SAMPLE_RATE};
 pub use wav::{decode_wav, read_wav};
 

@@ -21,45 +21,131 @@ const CHUNK_FRAMES: usize = 1024;
 /// input itself (copied) when the rates are equal. A rate of 0 or above
 /// [`MAX_SAMPLE_RATE`] is an [`Error::InvalidArgument`].
 pub fn resample(mono: &[f32], from_rate: u32, to_rate: u32) -> Result<Vec<f32>> {
-    let valid = 1..=MAX_SAMPLE_RATE;
-    if !valid.contains(&from_rate) || !valid.contains(&to_rate) {
-        return Err(Error::InvalidArgument(format!(
-            "cannot resample from {from_rate} Hz to {to_rate} Hz: rates must be in 1..={MAX_SAMPLE_RATE}"
-        )));
-    }
-    if from_rate == to_rate || mono.is_empty() {
-        return Ok(mono.to_vec());
-    }
-    let target = output_len(mono.len(), from_rate, to_rate)?;
-    let rubato_error = |e: &dyn std::fmt::Display| {
-        Error::InvalidArgument(format!("resampling {from_rate} Hz to {to_rate} Hz: {e}"))
-    };
-    let mut resampler = FftFixedInOut::<f32>::new(
-        from_rate as usize,
-        to_rate as usize,
-        chunk_len(from_rate, to_rate),
-        1,
-    )
-    .map_err(|e| rubato_error(&e))?;
-    let delay = resampler.output_delay();
-    let mut input = vec![0.0f32; resampler.input_frames_next()];
-    let mut output = vec![0.0f32; resampler.output_frames_next()];
-    let mut out = Vec::with_capacity(target + delay + output.len());
-    let mut rest = mono;
-    while out.len() < target + delay {
-        // The last chunks are padded with zeros to flush the filter.
-        let take = rest.len().min(input.len());
-        input[..take].copy_from_slice(&rest[..take]);
-        input[take..].fill(0.0);
-        rest = &rest[take..];
-        let (_, written) = resampler
-            .process_into_buffer(&[&input[..]], &mut [&mut output[..]], None)
-            .map_err(|e| rubato_error(&e))?;
-        out.extend_from_slice(&output[..written]);
-    }
-    out.drain(..delay);
-    out.truncate(target);
+    let mut resampler = StreamResampler::new(from_rate, to_rate)?;
+    let mut out = resampler.push(mono)?;
+    out.extend(resampler.finish()?);
     Ok(out)
+}
+
+/// [`resample`] for audio that arrives in pieces: the output of all the
+/// pieces, then of [`StreamResampler::finish`], equals `resample` of the
+/// whole (the same chunks go through the same filter).
+pub struct StreamResampler {
+    rates: (u32, u32),
+    /// `None` when the rates are equal.
+    resampler: Option<FftFixedInOut<f32>>,
+    /// Input not yet making a whole chunk.
+    pending: Vec<f32>,
+    /// Output samples still to cut for the filter's delay.
+    delay_left: usize,
+    consumed: usize,
+    produced: usize,
+}
+
+impl std::fmt::Debug for StreamResampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamResampler")
+            .field("rates", &self.rates)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamResampler {
+    /// A resampler from `from_rate` to `to_rate` Hz (both in
+    /// `1..=MAX_SAMPLE_RATE`, else [`Error::InvalidArgument`]).
+    pub fn new(from_rate: u32, to_rate: u32) -> Result<Self> {
+        let valid = 1..=MAX_SAMPLE_RATE;
+        if !valid.contains(&from_rate) || !valid.contains(&to_rate) {
+            return Err(Error::InvalidArgument(format!(
+                "cannot resample from {from_rate} Hz to {to_rate} Hz: rates must be in 1..={MAX_SAMPLE_RATE}"
+            )));
+        }
+        let resampler = (from_rate != to_rate)
+            .then(|| {
+                FftFixedInOut::<f32>::new(
+                    from_rate as usize,
+                    to_rate as usize,
+                    chunk_len(from_rate, to_rate),
+                    1,
+                )
+            })
+            .transpose()
+            .map_err(|e| {
+                Error::InvalidArgument(format!("resampling {from_rate} Hz to {to_rate} Hz: {e}"))
+            })?;
+        Ok(StreamResampler {
+            rates: (from_rate, to_rate),
+            delay_left: resampler.as_ref().map_or(0, |r| r.output_delay()),
+            resampler,
+            pending: Vec::new(),
+            consumed: 0,
+            produced: 0,
+        })
+    }
+
+    /// The input rate.
+    pub fn from_rate(&self) -> u32 {
+        self.rates.0
+    }
+
+    /// Resamples the next piece; returns what is ready (the filter holds
+    /// back up to a chunk and its delay until more comes or [`Self::finish`]).
+    pub fn push(&mut self, mono: &[f32]) -> Result<Vec<f32>> {
+        self.consumed += mono.len();
+        if self.resampler.is_none() {
+            self.produced += mono.len();
+            return Ok(mono.to_vec());
+        }
+        self.pending.extend_from_slice(mono);
+        let mut out = Vec::new();
+        while self.pending.len() >= self.chunk() {
+            let chunk: Vec<f32> = self.pending.drain(..self.chunk()).collect();
+            self.process(&chunk, &mut out)?;
+        }
+        self.produced += out.len();
+        Ok(out)
+    }
+
+    /// Flushes the filter: the rest of the output, so that the whole has
+    /// `round(input * to / from)` samples.
+    pub fn finish(&mut self) -> Result<Vec<f32>> {
+        let target = output_len(self.consumed, self.rates.0, self.rates.1)?;
+        let mut out = Vec::new();
+        if self.resampler.is_some() && self.consumed > 0 {
+            // The last chunks are padded with zeros to flush the filter.
+            while self.produced + out.len() < target {
+                let mut chunk = std::mem::take(&mut self.pending);
+                chunk.resize(self.chunk(), 0.0);
+                self.process(&chunk, &mut out)?;
+            }
+        }
+        out.truncate(target.saturating_sub(self.produced));
+        self.produced += out.len();
+        Ok(out)
+    }
+
+    fn chunk(&self) -> usize {
+        self.resampler.as_ref().map_or(1, |r| r.input_frames_next())
+    }
+
+    fn process(&mut self, chunk: &[f32], out: &mut Vec<f32>) -> Result<()> {
+        let Some(resampler) = self.resampler.as_mut() else {
+            return Ok(());
+        };
+        let mut output = vec![0.0f32; resampler.output_frames_next()];
+        let (_, written) = resampler
+            .process_into_buffer(&[chunk], &mut [&mut output[..]], None)
+            .map_err(|e| {
+                Error::InvalidArgument(format!(
+                    "resampling {} Hz to {} Hz: {e}",
+                    self.rates.0, self.rates.1
+                ))
+            })?;
+        let skip = self.delay_left.min(written);
+        self.delay_left -= skip;
+        out.extend_from_slice(&output[skip..written]);
+        Ok(())
+    }
 }
 
 /// The input chunk handed to rubato: a multiple of the smallest chunk that
@@ -176,6 +262,19 @@ mod tests {
         assert!(amplitude_of(middle, 6_000.0, 16_000) < 1e-4);
         let peak = middle.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         assert!(peak < 1e-3, "peak {peak}");
+    }
+
+    #[test]
+    fn pieces_resample_exactly_as_the_whole() {
+        let x = tone(440.0, 44_100, 0.7, 0.5);
+        let whole = resample(&x, 44_100, 16_000).unwrap();
+        let mut r = StreamResampler::new(44_100, 16_000).unwrap();
+        let mut pieces = Vec::new();
+        for piece in x.chunks(777) {
+            pieces.extend(r.push(piece).unwrap());
+        }
+        pieces.extend(r.finish().unwrap());
+        assert_eq!(pieces, whole);
     }
 
     #[test]

@@ -16,10 +16,12 @@ __all__ = [
     "Enhanced",
     "Enhancer",
     "ModelInfo",
+    "Partial",
     "Progress",
     "Record",
     "Segment",
     "Store",
+    "Stream",
     "Timings",
     "Transcript",
     "__version__",
@@ -155,6 +157,19 @@ class Engine:
         on_segment: Callable[[Segment, Progress], bool | None] | None = None,
         timeout: float | None = None,
     ) -> Transcript: ...
+    def stream(
+        self,
+        sample_rate: int = 16000,
+        language: str | None = None,
+        on_partial: Callable[[Partial], bool | None] | None = None,
+        on_final: Callable[[Segment], bool | None] | None = None,
+        vad: bool = True,
+        *,
+        channels: int = 1,
+        partial_interval: float | None = 0.5,
+        min_silence_ms: int = 500,
+        vad_model: str | os.PathLike[str] | None = None,
+    ) -> Stream: ...
     @property
     def model_info(self) -> ModelInfo: ...
     def metrics(self) -> dict[str, list[dict[str, Any]]]:
@@ -166,6 +181,32 @@ class Engine:
     @property
     def closed(self) -> bool: ...
     def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None: ...
+
+@final
+class Partial:
+    """The open utterance's current, unstable text."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+
+@final
+class Stream:
+    """A live transcription started by Engine.stream()."""
+
+    def push(
+        self,
+        audio: npt.NDArray[np.float32] | npt.NDArray[np.float64] | npt.NDArray[np.int16] | bytes,
+    ) -> None: ...
+    def finish(self) -> Transcript: ...
+    def close(self) -> None: ...
+    @property
+    def backlog_s(self) -> float: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None: ...
 
