@@ -142,13 +142,21 @@ fn plain_words_all_survive_in_order_with_fillers_removed() {
                 0 => text.push_str(FILLERS[rng.next(FILLERS.len())]),
                 1 => text.push_str(MARKS[rng.next(MARKS.len())]),
                 _ => {
-                    let mut word = PLAIN[rng.next(PLAIN.len())];
                     // A word or a pair of words said twice is a repetition.
                     let n = kept.len();
-                    let repeats_pair =
-                        n >= 3 && kept[n - 3] == kept[n - 1] && kept[n - 2] == word.to_lowercase();
-                    if word.eq_ignore_ascii_case(last) || repeats_pair {
-                        word = "middle";
+                    let repeats = |w: &str| {
+                        w.eq_ignore_ascii_case(last)
+                            || (n >= 3
+                                && kept[n - 3] == kept[n - 1]
+                                && kept[n - 2] == w.to_lowercase())
+                    };
+                    let mut word = PLAIN[rng.next(PLAIN.len())];
+                    if repeats(word) {
+                        word = if repeats("middle") {
+                            "centre"
+                        } else {
+                            "middle"
+                        };
                     }
                     last = word;
                     kept.push(word.to_lowercase());
