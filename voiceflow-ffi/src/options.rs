@@ -19,11 +19,14 @@ pub struct VfEngineOptions {
     /// `ORT_DYLIB_PATH`, then `runtime/` beside the working directory and
     /// the executable.
     pub runtime_library: *const c_char,
-    /// ONNX Runtime threads per model instance (default: all cores).
+    /// ONNX Runtime threads per model instance, 1 to 1024 (default: all
+    /// cores).
     pub threads: usize,
-    /// Model instances: how many transcriptions run at once (default 1).
+    /// Model instances: how many transcriptions run at once, 1 to 256
+    /// (default 1).
     pub instances: usize,
-    /// Longest audio accepted, in seconds (default four hours).
+    /// Longest audio accepted, in seconds: a positive number, `INFINITY`
+    /// for no limit (default four hours).
     pub max_audio_duration_s: f64,
 }
 
@@ -73,7 +76,7 @@ pub struct VfTranscribeOptions {
     pub language: *const c_char,
     /// `VF_TASK_TRANSCRIBE` or `VF_TASK_TRANSLATE`.
     pub task: VfTask,
-    /// Beam width; 1 (the default) is greedy decoding.
+    /// Beam width, 1 to 128; 1 (the default) is greedy decoding.
     pub beam_size: usize,
     /// Text that primes the first window (names, spelling); NULL for none.
     pub initial_prompt: *const c_char,
