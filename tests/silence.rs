@@ -90,8 +90,11 @@ fn quieter(name: &str, db: f32) -> Vec<f32> {
 
 #[test]
 fn quiet_speech_is_still_transcribed() {
+    // The two fixtures tiny.en gets word for word at -30 and -60 dB alike
+    // (at -30 dB it hears "Please end" in report.wav, with or without the
+    // silence check: the model's own limit, not this test's subject).
     let texts = manifest();
-    for name in ["report.wav", "calling.wav"] {
+    for name in ["door.wav", "calling.wav"] {
         let (_, text) = texts.iter().find(|(f, _)| f == name).unwrap();
         // 60 dB down, the peaks are near -62 dBFS (about 25 LSB of 16 bits).
         for db in [30.0, 60.0] {
