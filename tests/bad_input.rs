@@ -42,6 +42,28 @@ fn nan_and_infinite_samples() {
 }
 
 #[test]
+fn float_samples_far_beyond_full_scale_are_refused_naming_the_peak() {
+    // A sentence scaled to a peak of 1e6 made tiny.en write "But, whatever."
+    let speech = samples("report.wav");
+    let peak = speech.iter().fold(0.0f32, |p, s| p.max(s.abs()));
+    for (target, shown) in [(1e6, "1000000"), (32_767.0, "32767")] {
+        let loud: Vec<f32> = speech.iter().map(|s| s / peak * target).collect();
+        let reason = invalid_audio(engine().transcribe(&loud, 16_000, &options()));
+        assert!(
+            reason.starts_with(&format!("peak sample magnitude {shown} is above 8")),
+            "{reason}"
+        );
+    }
+    // Within the headroom the words are right.
+    let loud: Vec<f32> = speech.iter().map(|s| s / peak * 8.0).collect();
+    let t = engine().transcribe(&loud, 16_000, &options()).unwrap();
+    assert_eq!(
+        common::words(&t.text),
+        common::words("Please send the quarterly report to the finance team by Friday.")
+    );
+}
+
+#[test]
 fn sample_rate_zero_and_channel_mismatch() {
     invalid_argument(engine().transcribe(&[0.0; 100], 0, &options()));
     invalid_argument(engine().transcribe_pcm(&[0.0; 100], 16_000, 0, &options()));

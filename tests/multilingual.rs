@@ -1,6 +1,7 @@
 //! The multilingual base model: language detection, given languages,
-//! translation. Skipped (with a message) when models/whisper-base is absent
-//! (`scripts/setup.sh model base`, or `VOICEFLOW_BASE_MODEL_DIR`).
+//! translation. Needs models/whisper-base (`scripts/setup.sh model base`,
+//! which `make test` runs, or `VOICEFLOW_BASE_MODEL_DIR`): without it the
+//! tests fail, saying so.
 
 mod common;
 
@@ -10,24 +11,17 @@ use common::{base_model_dir, fixture, wer};
 use voiceflow_core::model::tokenizer::WhisperTokenizer;
 use voiceflow_core::{Engine, Error, Task, TranscribeOptions};
 
-fn base() -> Option<&'static Engine> {
-    static ENGINE: OnceLock<Option<Engine>> = OnceLock::new();
+fn base() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE
-        .get_or_init(|| {
-            let Some(dir) = base_model_dir() else {
-                eprintln!("SKIPPED: no whisper-base model (run `scripts/setup.sh model base`)");
-                return None;
-            };
-            Some(Engine::new(common::config(dir)).expect("whisper-base loads"))
-        })
-        .as_ref()
+        .get_or_init(|| Engine::new(common::config(base_model_dir())).expect("whisper-base loads"))
 }
 
 const REPORT: &str = "Please send the quarterly report to the finance team by Friday.";
 
 #[test]
 fn english_is_detected_with_its_probability() {
-    let Some(engine) = base() else { return };
+    let engine = base();
     assert!(engine.model_info().multilingual);
     let t = engine
         .transcribe_file(fixture("report.wav"), &TranscribeOptions::default())
@@ -40,7 +34,7 @@ fn english_is_detected_with_its_probability() {
 
 #[test]
 fn a_given_language_is_used_as_is() {
-    let Some(engine) = base() else { return };
+    let engine = base();
     let options = TranscribeOptions {
         language: Some("en".into()),
         ..TranscribeOptions::default()
@@ -54,7 +48,7 @@ fn a_given_language_is_used_as_is() {
 
 #[test]
 fn translation_is_accepted_and_unknown_languages_are_not() {
-    let Some(engine) = base() else { return };
+    let engine = base();
     let translate = TranscribeOptions {
         task: Task::Translate,
         ..TranscribeOptions::default()
@@ -75,10 +69,7 @@ fn translation_is_accepted_and_unknown_languages_are_not() {
 
 #[test]
 fn multilingual_special_tokens_shift_by_one() {
-    let Some(dir) = base_model_dir() else {
-        eprintln!("SKIPPED: no whisper-base model");
-        return;
-    };
+    let dir = base_model_dir();
     let t = WhisperTokenizer::load(&dir.join("tokenizer.json")).unwrap();
     assert_eq!(t.encode_prompt("Hello").unwrap(), vec![2425]);
     let s = t.special();

@@ -24,12 +24,40 @@ pub fn model_dir() -> PathBuf {
         .unwrap_or_else(|| repo().join("models/whisper-tiny.en"))
 }
 
-/// The multilingual base model folder, when it is installed.
-pub fn base_model_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("VOICEFLOW_BASE_MODEL_DIR")
+/// The multilingual base model folder (`VOICEFLOW_BASE_MODEL_DIR` or
+/// `<repo>/models/whisper-base`); panics when it is not there: `make test`
+/// sets it up, and a test that passed without its model would prove nothing.
+pub fn base_model_dir() -> PathBuf {
+    installed(
+        "VOICEFLOW_BASE_MODEL_DIR",
+        "models/whisper-base",
+        "scripts/setup.sh model base",
+    )
+}
+
+/// tiny.en converted with Optimum's split decoder
+/// (`VOICEFLOW_SPLIT_MODEL_DIR` or `<repo>/models/whisper-tiny.en-split`);
+/// panics when it is not there, like [`base_model_dir`].
+pub fn split_model_dir() -> PathBuf {
+    installed(
+        "VOICEFLOW_SPLIT_MODEL_DIR",
+        "models/whisper-tiny.en-split",
+        "scripts/setup.sh model tiny.en-split",
+    )
+}
+
+/// The folder named by `variable`, else `default` under the repository;
+/// panics with the command that installs it when it is missing.
+fn installed(variable: &str, default: &str, setup: &str) -> PathBuf {
+    let dir = std::env::var_os(variable)
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("models/whisper-base"));
-    dir.is_dir().then_some(dir)
+        .unwrap_or_else(|| repo().join(default));
+    assert!(
+        dir.is_dir(),
+        "no model at {} (run `{setup}`, which `make test` does, or set {variable})",
+        dir.display()
+    );
+    dir
 }
 
 /// An engine configuration for `dir` with test-friendly settings: two

@@ -82,7 +82,8 @@ impl Engine {
     ///
     /// Errors: [`Error::ModelNotFound`] / [`Error::ModelMalformed`] naming the
     /// file, [`Error::RuntimeNotFound`] listing where the library was looked
-    /// for, [`Error::InvalidArgument`] for a zero thread or instance count.
+    /// for, [`Error::InvalidArgument`] for counts or a duration outside
+    /// [`crate::limits::check_engine_config`]'s ranges.
     pub fn new(config: EngineConfig) -> Result<Engine> {
         Engine::with_metrics(config, Arc::new(Metrics::new()))
     }
@@ -90,17 +91,7 @@ impl Engine {
     /// Like [`Engine::new`], reporting into `metrics` (shared with the
     /// enhancer and the store, say, to export them together).
     pub fn with_metrics(config: EngineConfig, metrics: Arc<Metrics>) -> Result<Engine> {
-        if config.intra_op_threads == 0 || config.instances == 0 {
-            return Err(Error::InvalidArgument(
-                "intra_op_threads and instances must be at least 1".into(),
-            ));
-        }
-        if config.max_audio_duration_s.is_nan() || config.max_audio_duration_s <= 0.0 {
-            return Err(Error::InvalidArgument(format!(
-                "max_audio_duration_s must be positive, got {}",
-                config.max_audio_duration_s
-            )));
-        }
+        crate::limits::check_engine_config(&config)?;
         let model = Model::load(&config.model_dir)?;
         let env = runtime::environment(config.runtime_library.as_deref())?;
         let stages = EngineMetrics::new(&metrics);
@@ -314,37 +305,7 @@ impl Engine {
     /// Checks the options against the model; returns the language to use.
     pub(crate) fn check_options(&self, options: &TranscribeOptions) -> Result<LanguageChoice> {
         let invalid = |m: String| Err(Error::InvalidArgument(m));
-        if options.beam_size == 0 {
-            return invalid("beam_size must be at least 1".into());
-        }
-        if options.best_of == 0 {
-            return invalid("best_of must be at least 1".into());
-        }
-        if !(options.patience.is_finite() && options.patience > 0.0) {
-            return invalid(format!(
-                "patience must be a positive number, got {}",
-                options.patience
-            ));
-        }
-        if options.temperatures.is_empty()
-            || options
-                .temperatures
-                .iter()
-                .any(|t| !(t.is_finite() && *t >= 0.0))
-        {
-            return invalid(format!(
-                "temperatures must be a non-empty list of numbers >= 0, got {:?}",
-                options.temperatures
-            ));
-        }
-        let thresholds = [
-            options.compression_ratio_threshold,
-            options.logprob_threshold,
-            options.no_speech_threshold,
-        ];
-        if thresholds.iter().flatten().any(|t| t.is_nan()) {
-            return invalid("thresholds must not be NaN".into());
-        }
+        crate::limits::check_transcribe_options(options)?;
         let special = self.model.tokenizer.special();
         if !self.info.multilingual {
             if options.task == Task::Translate {
@@ -461,18 +422,20 @@ mod tests {
         eprintln!("{}", engine.model.tokenizer.decode_with_timestamps(&timed));
     }
 
-    /// tiny.en from `VOICEFLOW_MODEL_DIR` or the project's `models/`, when installed.
-    fn installed_tiny_en() -> Option<Engine> {
+    /// tiny.en from `VOICEFLOW_MODEL_DIR` or the project's `models/`
+    /// (`make test` sets it up); panics when it is missing.
+    fn installed_tiny_en() -> Engine {
         let dir = std::env::var_os("VOICEFLOW_MODEL_DIR")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| {
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/whisper-tiny.en")
             });
-        if !dir.is_dir() {
-            eprintln!("SKIPPED: no tiny.en model at {}", dir.display());
-            return None;
-        }
-        Some(Engine::new(EngineConfig::new(dir)).unwrap())
+        assert!(
+            dir.is_dir(),
+            "no tiny.en model at {} (scripts/setup.sh model tiny.en)",
+            dir.display()
+        );
+        Engine::new(EngineConfig::new(dir)).unwrap()
     }
 
     /// A window's later prompts (fallback, language detection first) go
@@ -484,9 +447,7 @@ mod tests {
         use crate::audio::N_FRAMES;
         use crate::decode::WindowBackend;
 
-        let Some(engine) = installed_tiny_en() else {
-            return;
-        };
+        let engine = installed_tiny_en();
         let wav = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/speech/report.wav");
         let samples = audio::read_wav(wav).unwrap().samples;
         let mel = engine.mel.compute(&samples, MEL_PADDING_SAMPLES);

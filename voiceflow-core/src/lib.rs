@@ -34,6 +34,7 @@ pub(crate) mod decode;
 pub mod engine;
 pub mod enhance;
 pub mod error;
+pub mod limits;
 pub mod metrics;
 pub mod model;
 pub(crate) mod scheduler;

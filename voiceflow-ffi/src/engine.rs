@@ -27,7 +27,8 @@ pub struct VfEngine {
 ///
 /// Errors: `VF_ERROR_MODEL_NOT_FOUND`, `VF_ERROR_MODEL_MALFORMED`,
 /// `VF_ERROR_RUNTIME_NOT_FOUND` (the message lists where it looked),
-/// `VF_ERROR_INVALID_ARGUMENT` (0 threads or instances).
+/// `VF_ERROR_INVALID_ARGUMENT` (threads outside 1..=1024, instances outside
+/// 1..=256, a maximum duration that is not a positive number).
 #[no_mangle]
 pub unsafe extern "C" fn vf_engine_new(
     model_dir: *const c_char,
@@ -64,13 +65,15 @@ unsafe fn transcribe(
     Ok(())
 }
 
-/// Transcribes `sample_count` float samples in [-1, 1] at any
-/// `sample_rate`, interleaved when `channels` > 1 (mixed down to mono).
+/// Transcribes `sample_count` float samples (full scale at ±1; peaks up to
+/// ±8 are accepted) at any `sample_rate`, interleaved when `channels` > 1
+/// (mixed down to mono).
 /// `options` may be NULL. On success `*out_transcript` is a new transcript
 /// to free with `vf_transcript_free`.
 ///
 /// Errors: `VF_ERROR_INVALID_AUDIO` (no samples, NaN/infinite samples, a
-/// count that is not a multiple of `channels`, too long),
+/// peak beyond ±8 (integer PCM passed unscaled), a count that is not a
+/// multiple of `channels`, too long),
 /// `VF_ERROR_INVALID_ARGUMENT` (sample rate 0 or above 384 kHz, 0 channels,
 /// bad options), `VF_ERROR_CLOSED`, `VF_ERROR_INFERENCE`.
 #[no_mangle]

@@ -39,9 +39,9 @@ pub struct VfEnhancer {
     pipeline: EnhancePipeline,
 }
 
-/// Starts an enhancer with a queue of `capacity` waiting requests and
-/// `workers` threads; both must be at least 1. Free it with
-/// `vf_enhancer_free`.
+/// Starts an enhancer with a queue of `capacity` waiting requests (1 to
+/// 65536) and `workers` threads (1 to 1024); other values are
+/// `VF_ERROR_INVALID_ARGUMENT`. Free it with `vf_enhancer_free`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_enhancer_new(
     capacity: usize,
@@ -61,7 +61,7 @@ pub unsafe extern "C" fn vf_enhancer_new(
 /// Finishes the dictated `text` for `context` (fillers removed, spoken
 /// punctuation and numbers written, casing) and writes the result to
 /// `*out_text`, a string to free with `vf_string_free`. Waits at most
-/// `timeout_ms` milliseconds (0: no limit).
+/// `timeout_ms` milliseconds (0: no limit; any `uint32_t` is valid).
 ///
 /// Errors: `VF_ERROR_QUEUE_FULL` at once when the queue is full (nothing
 /// was accepted), `VF_ERROR_TIMEOUT`, `VF_ERROR_CLOSED` after

@@ -20,12 +20,14 @@ pub struct VfEngineOptions {
     /// `ORT_DYLIB_PATH`, then `runtime/` beside the working directory and
     /// the executable.
     pub runtime_library: *const c_char,
-    /// ONNX Runtime threads per model instance (default: all cores).
+    /// ONNX Runtime threads per model instance, 1 to 1024 (default: all
+    /// cores).
     pub threads: usize,
-    /// Encoder/decoder session pairs, each batching the work of every
-    /// caller (default 1; a second pair runs beside the first).
+    /// Encoder/decoder session pairs, 1 to 256, each batching the work of
+    /// every caller (default 1; a second pair runs beside the first).
     pub instances: usize,
-    /// Longest audio accepted, in seconds (default four hours).
+    /// Longest audio accepted, in seconds: a positive number, `INFINITY`
+    /// for no limit (default four hours).
     pub max_audio_duration_s: f64,
     /// Transcriptions running at once (default 50).
     pub max_concurrent: usize,
@@ -82,7 +84,7 @@ pub struct VfTranscribeOptions {
     pub language: *const c_char,
     /// `VF_TASK_TRANSCRIBE` or `VF_TASK_TRANSLATE`.
     pub task: VfTask,
-    /// Beam width; 1 (the default) is greedy decoding.
+    /// Beam width, 1 to 128; 1 (the default) is greedy decoding.
     pub beam_size: usize,
     /// Text that primes the first window (names, spelling); NULL for none.
     pub initial_prompt: *const c_char,

@@ -176,11 +176,16 @@ fn records_go_in_come_back_are_found_and_deleted() {
     );
 }
 
-/// A long dictation: the rule enhancer works on it for most of a second
-/// (0.9 s in a debug build here), far longer than the 100-ms timeouts below.
+/// A long dictation (8 MB): the rule enhancer works on it for a good part
+/// of a second (0.9 s in a debug build here).
 fn long_text() -> CString {
     CString::new("um so the the rate is twenty five percent comma right ".repeat(150_000)).unwrap()
 }
+
+/// An enhancer handle that a helper thread may use (the C API documents
+/// enhancers as thread-safe).
+struct SharedEnhancer(*const VfEnhancer);
+unsafe impl Send for SharedEnhancer {}
 
 #[test]
 fn the_enhancer_finishes_text_and_reports_timeout_full_queue_and_close() {
@@ -202,23 +207,57 @@ fn the_enhancer_finishes_text_and_reports_timeout_full_queue_and_close() {
     assert_eq!(status, VfStatus::VF_OK);
     assert_eq!(owned(out), "Hello, world");
 
-    // The worker takes the first long text (the call times out, the work
-    // goes on), the second waits in the queue (capacity 1): the third is
-    // refused at once.
-    let long = long_text();
-    for _ in 0..2 {
+    // A helper thread keeps the only worker busy with a long text (no time
+    // limit). Until the worker takes it, it fills the queue (capacity 1) and
+    // a probe is refused; once taken, a probe waits in the queue and times
+    // out, and its 1-ms deadline passes there, so it is never processed.
+    let busy = {
+        let shared = SharedEnhancer(enhancer);
+        std::thread::spawn(move || {
+            let shared = shared;
+            let mut out = null_mut();
+            let long = long_text();
+            let status = unsafe {
+                vf_enhancer_enhance(shared.0, long.as_ptr(), VF_CONTEXT_GENERAL, 0, &mut out)
+            };
+            (
+                status,
+                if out.is_null() {
+                    String::new()
+                } else {
+                    owned(out)
+                },
+            )
+        })
+    };
+    loop {
         let status = unsafe {
-            vf_enhancer_enhance(enhancer, long.as_ptr(), VF_CONTEXT_GENERAL, 100, &mut out)
+            vf_enhancer_enhance(enhancer, c"hi".as_ptr(), VF_CONTEXT_GENERAL, 1, &mut out)
         };
-        assert_eq!(status, VfStatus::VF_ERROR_TIMEOUT, "{}", last_error());
         assert!(out.is_null());
+        match status {
+            VfStatus::VF_ERROR_QUEUE_FULL => {
+                std::thread::sleep(std::time::Duration::from_millis(1))
+            }
+            VfStatus::VF_ERROR_TIMEOUT => break,
+            other => panic!("{other:?}: {}", last_error()),
+        }
     }
+    // The timed-out probe still holds the queue's one place while the
+    // worker is on the long text: the next request is refused at once.
     let status =
         unsafe { vf_enhancer_enhance(enhancer, c"hi".as_ptr(), VF_CONTEXT_GENERAL, 1, &mut out) };
     assert_eq!(status, VfStatus::VF_ERROR_QUEUE_FULL);
     assert_eq!(
         last_error(),
         "queue full (capacity 1); request not accepted"
+    );
+    let (status, text) = busy.join().unwrap();
+    assert_eq!(status, VfStatus::VF_OK);
+    assert!(
+        text.starts_with("So the rate is 25%"),
+        "{}",
+        &text[..80.min(text.len())]
     );
 
     let status = unsafe { vf_enhancer_enhance(enhancer, c"hi".as_ptr(), 9, 0, &mut out) };

@@ -18,13 +18,15 @@ use crate::transcript::{ModelInfo, Progress, Segment, Transcript};
 /// Engine(model_dir, *, threads=None, instances=1, runtime_library=None,
 /// max_audio_duration_s=None, max_concurrent=50, max_queued=100, batching=True)
 ///
-/// `threads`: ONNX Runtime threads per operator (default: all cores).
-/// `max_audio_duration_s`: longest audio accepted (default: four hours).
-/// `instances`: encoder/decoder session pairs, each batching the work of
-/// every caller (a second pair runs beside the first).
+/// `threads`: ONNX Runtime threads per operator, 1 to 1024 (default: all
+/// cores). `max_audio_duration_s`: longest audio accepted, a positive
+/// number of seconds (default: four hours; infinity: no limit).
+/// `instances`: encoder/decoder session pairs, 1 to 256, each batching the
+/// work of every caller (a second pair runs beside the first).
 /// `max_concurrent`: transcriptions running at once; `max_queued`: callers
 /// that may wait beyond those (any more raise OverloadedError at once);
-/// `batching`: run the work of different callers together.
+/// `batching`: run the work of different callers together. Numbers outside
+/// these ranges raise InvalidArgumentError.
 /// `runtime_library`: path of libonnxruntime; `voiceflow.Engine` defaults it
 /// to the one in the `onnxruntime` package unless ORT_DYLIB_PATH is set.
 /// Thread-safe: share one engine between threads; the GIL is released
@@ -68,10 +70,13 @@ impl Engine {
     /// Transcribes `audio` and returns a Transcript.
     ///
     /// `audio`: a numpy array (float32; float64 is converted, int16 scaled
-    /// by 1/32768; 1-D mono or 2-D (frames, channels)) at `sample_rate`, or
+    /// by 1/32768; 1-D mono or 2-D (frames, channels); float samples have
+    /// their full scale at 1.0 and a peak beyond 8 is InvalidAudioError)
+    /// at `sample_rate` (1 to 384000 Hz), or
     /// the bytes of a WAV file, or a path to one (their own rate is used).
     /// `language`: a code such as "en"; None detects it. `task`:
-    /// "transcribe" or "translate". `on_segment(segment, progress)` is
+    /// "transcribe" or "translate". `beam_size`: 1 (greedy) to 128.
+    /// `on_segment(segment, progress)` is
     /// called with each segment as it is decoded; returning False stops
     /// (the transcript then holds the segments so far); an exception it
     /// raises stops the transcription and is raised here. `timeout`: the

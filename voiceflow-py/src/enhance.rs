@@ -19,8 +19,9 @@ use crate::errors::to_py_err;
 /// by worker threads.
 ///
 /// Enhancer(capacity=None, workers=None): `capacity` requests may wait
-/// (default 100), `workers` threads serve them (default 15). Thread-safe;
-/// the GIL is released while a request waits.
+/// (1 to 65536, default 100), `workers` threads serve them (1 to 1024,
+/// default 15); other numbers raise InvalidArgumentError. Thread-safe; the
+/// GIL is released while a request waits.
 #[pyclass(frozen, module = "voiceflow")]
 pub struct Enhancer(EnhancePipeline);
 
@@ -112,7 +113,9 @@ impl Enhancer {
     /// Enhances `text` for `context` (general, email, chat, document,
     /// code). `language`: the text's language code (None: English).
     /// Raises QueueFullError at once when the queue is full, and
-    /// RequestTimeoutError when no answer came within `timeout` seconds.
+    /// RequestTimeoutError when no answer came within `timeout` seconds
+    /// (None, infinity or more seconds than the clock holds: no limit; NaN
+    /// or negative: InvalidArgumentError).
     #[pyo3(signature = (text, context="general", *, language=None, timeout=None))]
     fn enhance(
         &self,
@@ -125,15 +128,7 @@ impl Enhancer {
         let mut request = EnhanceRequest::new(parse_context(context)?);
         request.language = language;
         let job = Job::new(text, request);
-        let timeout = timeout
-            .map(|seconds| {
-                Duration::try_from_secs_f64(seconds).map_err(|_| {
-                    to_py_err(Error::InvalidArgument(format!(
-                        "timeout must be a number of seconds >= 0, got {seconds}"
-                    )))
-                })
-            })
-            .transpose()?;
+        let timeout = timeout.map(timeout_limit).transpose()?.flatten();
         py.detach(|| match timeout {
             Some(timeout) => self
                 .0
@@ -175,6 +170,18 @@ impl Enhancer {
 }
 
 /// The destination named `name`.
+/// The wait for `seconds`: `None` (no limit) for infinity and for more
+/// seconds than a `Duration` holds (centuries); an error for NaN or a
+/// negative number.
+fn timeout_limit(seconds: f64) -> PyResult<Option<Duration>> {
+    if seconds.is_nan() || seconds < 0.0 {
+        return Err(to_py_err(Error::InvalidArgument(format!(
+            "timeout must be a number of seconds >= 0, got {seconds}"
+        ))));
+    }
+    Ok(Duration::try_from_secs_f64(seconds).ok())
+}
+
 fn parse_context(name: &str) -> PyResult<Context> {
     match RecordContext::from_label(name) {
         RecordContext::Destination(context) => Ok(context),

@@ -6,6 +6,7 @@
 //!   [`prepare`]: any interleaved PCM to 16-kHz mono.
 //! - [`mel`]: Whisper's log-mel spectrogram ([`mel::MelExtractor`]), equal to
 //!   faster-whisper's `FeatureExtractor` to within float rounding.
+//! - [`silence`]: whether a stretch of log-mel is too quiet to hold speech.
 //!
 //! ```no_run
 //! use voiceflow_core::audio::{self, mel::MelExtractor};
@@ -23,12 +24,13 @@ mod filterbank;
 pub mod mel;
 mod mixdown;
 mod resample;
+pub mod silence;
 mod validate;
 mod wav;
 
 pub use mixdown::to_mono;
 pub use resample::{resample, StreamResampler};
-pub use validate::{validate, MAX_SAMPLE_RATE};
+pub use validate::{validate, MAX_SAMPLE_PEAK, MAX_SAMPLE_RATE};
 pub use wav::{decode_wav, read_wav};
 
 use crate::Result;
@@ -45,7 +47,7 @@ pub const N_FRAMES: usize = 3_000;
 /// Samples between two log-mel frames (10 ms).
 pub const HOP_LENGTH: usize = 160;
 
-/// Decoded PCM: interleaved f32 samples in [-1, 1].
+/// Decoded PCM: interleaved f32 samples, full scale at ±1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AudioBuffer {
     /// Samples, frame by frame: `channels` values per frame.

@@ -40,6 +40,14 @@ pub(crate) fn is_silence(result: &DecodeResult, options: &TranscribeOptions) -> 
     result.no_speech_prob > no_speech_threshold && unlikely
 }
 
+/// Whether `text` holds a word: a letter or a digit, in any script. On
+/// quiet noise Whisper writes lone punctuation (". . .") segment after
+/// segment; a window whose text has no word says nothing and is skipped
+/// (and not decoded again hotter, where it would invent words instead).
+pub(crate) fn has_words(text: &str) -> bool {
+    text.chars().any(char::is_alphanumeric)
+}
+
 /// Whether the result should be decoded again at a higher temperature.
 pub(crate) fn needs_fallback(result: &DecodeResult, options: &TranscribeOptions) -> bool {
     let repetitive = options
@@ -48,13 +56,14 @@ pub(crate) fn needs_fallback(result: &DecodeResult, options: &TranscribeOptions)
     let unlikely = options
         .logprob_threshold
         .is_some_and(|t| result.avg_logprob < t);
-    (repetitive || unlikely) && !is_silence(result, options)
+    (repetitive || unlikely) && !is_silence(result, options) && has_words(&result.text)
 }
 
 /// Whether a decoded window is skipped as silence: openai's rule (no-speech
-/// probability above the threshold, unless the text is likely enough), or the
+/// probability above the threshold, unless the text is likely enough), the
 /// accepted result still fails the quality thresholds (every temperature
-/// failed) while the model leans towards no speech.
+/// failed) while the model leans towards no speech, or its text has no word
+/// ([`has_words`]).
 pub(crate) fn should_skip(result: &DecodeResult, options: &TranscribeOptions) -> bool {
     let silent = options.no_speech_threshold.is_some_and(|threshold| {
         let likely = options
@@ -66,7 +75,7 @@ pub(crate) fn should_skip(result: &DecodeResult, options: &TranscribeOptions) ->
         .unreliable_no_speech_threshold
         .is_some_and(|threshold| result.no_speech_prob > threshold)
         && needs_fallback(result, options);
-    silent || unreliable
+    silent || unreliable || !has_words(&result.text)
 }
 
 /// The strategy used at `temperature`: beam search or greedy at 0, `best_of`
@@ -118,7 +127,32 @@ pub(crate) fn decode_with_fallback(
             break;
         }
     }
-    result.ok_or_else(|| crate::Error::Inference("no temperature to decode at".into()))
+    let result =
+        result.ok_or_else(|| crate::Error::Inference("no temperature to decode at".into()))?;
+    if needs_greedy_check(&result, options) {
+        let greedy = decode_window(decoder, task, prompt, Strategy::Greedy, rng, logits)?;
+        if !has_words(&greedy.text) || needs_fallback(&greedy, options) {
+            return Ok(greedy);
+        }
+    }
+    Ok(result)
+}
+
+/// Whether beam search's accepted `result` is checked against the greedy
+/// path: the model leans towards no speech in the window (above
+/// `unreliable_no_speech_threshold`). On background noise beam search finds
+/// a short phrase likely enough to pass the thresholds ("Woohoo!", average
+/// log-probability -0.99 where greedy decoding finds nothing acceptable),
+/// while real speech in such a window decodes acceptably either way (a
+/// closing phrase with no-speech 0.98 and log-probability -0.97). When the
+/// greedy decoding fails the thresholds or has no word, it is the window's
+/// result, and [`should_skip`] drops the window.
+pub(crate) fn needs_greedy_check(result: &DecodeResult, options: &TranscribeOptions) -> bool {
+    options.beam_size > 1
+        && result.temperature == 0.0
+        && options
+            .unreliable_no_speech_threshold
+            .is_some_and(|threshold| result.no_speech_prob > threshold)
 }
 
 #[cfg(test)]
@@ -128,7 +162,7 @@ mod tests {
     fn result(avg_logprob: f32, no_speech_prob: f32, compression_ratio: f32) -> DecodeResult {
         DecodeResult {
             tokens: vec![],
-            text: String::new(),
+            text: "Some words.".into(),
             avg_logprob,
             no_speech_prob,
             temperature: 0.0,
@@ -183,6 +217,48 @@ mod tests {
             ..o
         };
         assert!(!should_skip(&result(-1.01, 0.57, 0.4), &openai));
+    }
+
+    #[test]
+    fn a_window_without_words_is_skipped_and_not_decoded_again() {
+        let o = TranscribeOptions::default();
+        for text in ["", ". . . . .", " ...", "♪"] {
+            let dots = DecodeResult {
+                text: text.into(),
+                ..result(-0.2, 0.1, 4.0)
+            };
+            assert!(should_skip(&dots, &o), "{text:?}");
+            assert!(!needs_fallback(&dots, &o), "{text:?}");
+        }
+        for text in ["Yes.", "42", "はい", "Ça va"] {
+            let words = DecodeResult {
+                text: text.into(),
+                ..result(-0.2, 0.1, 1.0)
+            };
+            assert!(has_words(text) && !should_skip(&words, &o), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn only_beam_results_in_doubtful_windows_get_the_greedy_check() {
+        let beam = TranscribeOptions {
+            beam_size: 5,
+            ..TranscribeOptions::default()
+        };
+        assert!(needs_greedy_check(&result(-0.99, 0.57, 0.5), &beam));
+        assert!(!needs_greedy_check(&result(-0.99, 0.3, 0.5), &beam));
+        let hotter = DecodeResult {
+            temperature: 0.2,
+            ..result(-0.99, 0.57, 0.5)
+        };
+        assert!(!needs_greedy_check(&hotter, &beam), "sampled, not beam");
+        let greedy = TranscribeOptions::default();
+        assert!(!needs_greedy_check(&result(-0.99, 0.57, 0.5), &greedy));
+        let openai = TranscribeOptions {
+            unreliable_no_speech_threshold: None,
+            ..beam
+        };
+        assert!(!needs_greedy_check(&result(-0.99, 0.57, 0.5), &openai));
     }
 
     #[test]

@@ -154,6 +154,10 @@ pub(crate) fn transcribe(
         let segment_size = N_FRAMES.min(content_frames - seek);
         let time_offset = seek as f64 * FRAME_SECONDS;
         let window_end = (time_offset + segment_size as f64 * FRAME_SECONDS).min(total_s);
+        if crate::audio::silence::is_silent(mel, seek, segment_size) {
+            seek += segment_size;
+            continue;
+        }
 
         let started = Instant::now();
         let mut decoder = backend.open_window(mel.window(seek, segment_size), N_FRAMES)?;

@@ -32,7 +32,10 @@ pub use breaker::{
 pub use fallback::FallbackEnhancer;
 #[cfg(feature = "llm")]
 pub use llm::{context_prompt, LlmConfig, LlmEnhancer, LLM_BACKEND};
-pub use queue::{EnhancePipeline, Job, PipelineConfig, Priority, Shutdown, ShutdownReport};
+pub use queue::{
+    EnhancePipeline, Job, PipelineConfig, Priority, Shutdown, ShutdownReport,
+    MAX_PIPELINE_CAPACITY, MAX_PIPELINE_WORKERS,
+};
 pub use request::{Context, DictionaryEntry, EnhanceOptions, EnhanceRequest, UserDictionary};
 pub use result::{Edit, EditKind, Enhanced, Fallback, FallbackReason};
 pub use rules::{RuleEnhancer, RULES_BACKEND};

@@ -69,7 +69,8 @@ impl Job {
         self
     }
 
-    /// Sets the deadline `within` from now.
+    /// Sets the deadline `within` from now; a `within` too long for the
+    /// clock to represent (centuries) sets none.
     pub fn within(self, within: Duration) -> Self {
         let deadline = Instant::now().checked_add(within);
         match deadline {
@@ -79,12 +80,22 @@ impl Job {
     }
 }
 
+/// Largest [`PipelineConfig::capacity`]: both priority queues reserve room
+/// for `capacity` requests up front, so a count meant as something else
+/// (bytes, a timeout) must not reserve gigabytes.
+pub const MAX_PIPELINE_CAPACITY: usize = 65_536;
+
+/// Largest [`PipelineConfig::workers`]: every worker is an OS thread started
+/// at once.
+pub const MAX_PIPELINE_WORKERS: usize = 1_024;
+
 /// How big the pipeline is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PipelineConfig {
-    /// Requests accepted and not yet started, over both priorities. Default: 100.
+    /// Requests accepted and not yet started, over both priorities:
+    /// 1..=[`MAX_PIPELINE_CAPACITY`]. Default: 100.
     pub capacity: usize,
-    /// Worker threads. Default: 15.
+    /// Worker threads: 1..=[`MAX_PIPELINE_WORKERS`]. Default: 15.
     pub workers: usize,
 }
 
@@ -300,9 +311,12 @@ impl EnhancePipeline {
         config: PipelineConfig,
         metrics: Arc<Metrics>,
     ) -> Result<Self> {
-        if config.capacity == 0 || config.workers == 0 {
+        if !(1..=MAX_PIPELINE_CAPACITY).contains(&config.capacity)
+            || !(1..=MAX_PIPELINE_WORKERS).contains(&config.workers)
+        {
             return Err(Error::InvalidArgument(format!(
-                "pipeline capacity and workers must be at least 1 (got {} and {})",
+                "pipeline capacity must be 1..={MAX_PIPELINE_CAPACITY} and workers \
+                 1..={MAX_PIPELINE_WORKERS} (got {} and {})",
                 config.capacity, config.workers
             )));
         }

@@ -79,9 +79,12 @@ impl Ticket {
     }
 
     /// Waits at most `timeout`; past it, returns [`Error::Timeout`] (the
-    /// request itself goes on and its answer is discarded).
+    /// request itself goes on and its answer is discarded). A timeout too
+    /// long for the clock to represent (centuries) waits like [`Ticket::wait`].
     pub fn wait_timeout(self, timeout: Duration) -> Result<Enhanced> {
-        let deadline = Instant::now() + timeout;
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            return self.wait();
+        };
         let mut state = self.slot.lock();
         loop {
             if let State::Done(_) = *state {

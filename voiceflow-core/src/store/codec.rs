@@ -307,4 +307,128 @@ mod tests {
         long_varint.extend([0xff; 11]);
         assert_eq!(decode(&long_varint), Err(DecodeError::Malformed));
     }
+
+    /// Structured-random tests (see `tests/fuzz/main.rs`; `PROPTEST_CASES`
+    /// sets the count): the codec is crate-private, so they live here.
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn cases() -> proptest::test_runner::Config {
+            proptest::test_runner::Config {
+                cases: std::env::var("PROPTEST_CASES")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1024),
+                failure_persistence: None,
+                ..Default::default()
+            }
+        }
+
+        fn segment() -> impl Strategy<Value = Segment> {
+            (
+                (any::<f32>(), any::<f32>(), ".{0,12}"),
+                prop::collection::vec(any::<u32>(), 0..6),
+                (any::<f32>(), any::<f32>(), any::<f32>()),
+            )
+                .prop_map(|((start, end, text), tokens, (lp, nsp, t))| Segment {
+                    start,
+                    end,
+                    text,
+                    tokens,
+                    avg_logprob: lp,
+                    no_speech_prob: nsp,
+                    temperature: t,
+                })
+        }
+
+        fn record() -> impl Strategy<Value = RecordData> {
+            (
+                (".{0,10}", ".{0,40}", prop::option::of(".{0,40}")),
+                prop::collection::vec(segment(), 0..4),
+                (".{0,4}", ".{0,8}", any::<f64>()),
+                prop::array::uniform5(any::<f64>()),
+                prop::collection::btree_map(".{0,6}", ".{0,6}", 0..4),
+            )
+                .prop_map(
+                    |(
+                        (label, raw, enhanced),
+                        segments,
+                        (language, model, duration),
+                        t,
+                        metadata,
+                    )| {
+                        RecordData {
+                            context: RecordContext::from_label(&label),
+                            raw_text: raw,
+                            enhanced_text: enhanced,
+                            segments,
+                            language,
+                            model,
+                            audio_duration_s: duration,
+                            timings: Timings {
+                                decode_audio_s: t[0],
+                                mel_s: t[1],
+                                encoder_s: t[2],
+                                decoder_s: t[3],
+                                total_s: t[4],
+                            },
+                            metadata,
+                        }
+                    },
+                )
+        }
+
+        proptest! {
+            #![proptest_config(cases())]
+
+            /// Any content comes back bit for bit (compared as bytes, so
+            /// NaNs count as equal to themselves).
+            #[test]
+            fn fuzz_codec_round_trips_any_record(data in record()) {
+                let payload = encode(&data);
+                let decoded = decode(&payload).unwrap();
+                prop_assert_eq!(encode(&decoded), payload);
+                prop_assert_eq!(decoded.raw_text, data.raw_text);
+            }
+
+            /// Any bytes decode or are rejected; what decodes encodes to a
+            /// payload that decodes to the same content.
+            #[test]
+            fn fuzz_codec_arbitrary_bytes_decode_or_are_rejected(
+                bytes in prop::collection::vec(any::<u8>(), 0..96),
+                schema_one in any::<bool>(),
+            ) {
+                let mut bytes = bytes;
+                if schema_one && !bytes.is_empty() {
+                    bytes[0] = SCHEMA_V1;
+                }
+                match decode(&bytes) {
+                    Ok(data) => prop_assert_eq!(decode(&encode(&data)).map(|d| encode(&d)), Ok(encode(&data))),
+                    Err(DecodeError::NewerSchema(n)) => prop_assert!(n > SCHEMA_V1 && bytes[0] == n),
+                    Err(DecodeError::Malformed) => {}
+                }
+            }
+
+            /// A valid payload with one byte changed or cut short never
+            /// panics the decoder.
+            #[test]
+            fn fuzz_codec_damaged_payloads_never_panic(
+                data in record(),
+                at in any::<usize>(),
+                byte in any::<u8>(),
+                cut in any::<bool>(),
+            ) {
+                let mut payload = encode(&data);
+                let at = at % payload.len();
+                if cut {
+                    payload.truncate(at);
+                } else {
+                    payload[at] = byte;
+                }
+                let _ = decode(&payload);
+            }
+        }
+    }
 }
