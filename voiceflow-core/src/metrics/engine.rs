@@ -121,11 +121,14 @@ const BATCH_RESOLUTION: f64 = 1.0;
 /// Quantile resolution of audio lengths: 10 ms.
 const AUDIO_RESOLUTION: f64 = 0.01;
 
-const LATENCY: (&[f64], f64) = (&super::LATENCY_BUCKETS, super::LATENCY_RESOLUTION);
-const BATCH: (&[f64], f64) = (&BATCH_SIZE_BUCKETS, BATCH_RESOLUTION);
+/// Bucket upper bounds and quantile resolution of a histogram.
+type Buckets = (&'static [f64], f64);
+
+const LATENCY: Buckets = (&super::LATENCY_BUCKETS, super::LATENCY_RESOLUTION);
+const BATCH: Buckets = (&BATCH_SIZE_BUCKETS, BATCH_RESOLUTION);
 
 /// Name, help text, buckets and resolution of each histogram, in field order.
-const HISTOGRAMS: [(&str, &str, (&[f64], f64)); 12] = [
+const HISTOGRAMS: [(&str, &str, Buckets); 12] = [
     (
         "voiceflow_queue_wait_seconds",
         "Time from admission until work on a request starts",

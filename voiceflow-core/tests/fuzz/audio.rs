@@ -185,7 +185,7 @@ fn check_prepared(
         ),
         Err(Error::InvalidAudio(reason)) => prop_assert!(
             samples.is_empty()
-                || samples.len() % usize::from(channels) != 0
+                || !samples.len().is_multiple_of(usize::from(channels))
                 || samples
                     .iter()
                     .any(|s| !s.is_finite() || s.abs() > MAX_SAMPLE_PEAK)
