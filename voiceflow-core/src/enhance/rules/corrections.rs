@@ -155,7 +155,7 @@ fn amount_before(out: &[Token], window: usize, repl: &[Token]) -> Option<(usize,
     if out[window..end].last().is_some_and(Token::is_comma) {
         end -= 1;
     }
-    let bare = repl.iter().all(|t| is_amount_part(t));
+    let bare = repl.iter().all(is_amount_part);
     let is_unit = |t: &Token| {
         is_any(Some(t), UNITS)
             || (t.kind == Kind::Symbol && t.text == "%")
@@ -220,7 +220,7 @@ fn corrected(
     corrected_start(out, window, repl, marker).map(|start| {
         let kept = amount_before(out, window, repl)
             .filter(|&(s, units)| s == start && units == 1)
-            .filter(|_| repl.iter().all(|t| is_amount_part(t)))
+            .filter(|_| repl.iter().all(is_amount_part))
             .map_or(0, |_| 1);
         (start, kept)
     })
