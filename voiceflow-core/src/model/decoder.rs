@@ -132,6 +132,8 @@ impl DecoderIo {
                     &io.encoder_hidden_states,
                     &io.use_cache_branch,
                     &io.cache_position,
+                    &io.position_ids,
+                    &io.attention_mask,
                 ]
                 .iter()
                 .any(|o| o.as_deref() == Some(name))
