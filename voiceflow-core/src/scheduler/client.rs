@@ -9,7 +9,7 @@ use crossbeam::channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use ort::value::DynValue;
 
 use super::decoder::DecoderMsg;
-use super::encoder::{EncodeJob, EncoderMsg};
+use super::encoder::EncodeJob;
 use super::Scheduler;
 use crate::decode::{TokenDecoder, WindowBackend};
 use crate::{Error, Result};
@@ -60,7 +60,7 @@ impl WindowBackend for Client<'_> {
             deadline: self.deadline,
             reply,
         };
-        self.send(&self.scheduler.encoder_inbox, EncoderMsg::Job(job))?;
+        self.send(&self.scheduler.encoder_inbox, job)?;
         let encoder_out = self.wait(answer)?;
         let group = self.scheduler.new_window();
         Ok(Box::new(WindowDecoder {

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crossbeam::channel::{Receiver, Sender};
+use crossbeam::channel::{Receiver, Sender, TryRecvError};
 use ort::value::{DynValue, Tensor};
 
 use crate::model::session::{inference, EncoderSession};
@@ -24,19 +24,13 @@ pub(crate) struct EncodeJob {
     pub reply: Sender<Result<DynValue>>,
 }
 
-/// What the encoder worker is sent.
-pub(crate) enum EncoderMsg {
-    /// Encode a window.
-    Job(EncodeJob),
-    /// Answer what is queued with [`Error::Closed`] and stop.
-    Shutdown,
-}
-
-/// Runs the encoder worker until [`EncoderMsg::Shutdown`] or until every
-/// sender is gone.
+/// Runs the encoder worker until `stop` is disconnected (the scheduler
+/// closes) or every job sender is gone; then answers the jobs still queued
+/// with [`Error::Closed`].
 pub(crate) fn run(
     mut session: EncoderSession,
-    inbox: Receiver<EncoderMsg>,
+    inbox: Receiver<EncodeJob>,
+    stop: Receiver<()>,
     max_batch: usize,
     observe: &dyn Fn(usize, Duration),
 ) {
@@ -44,13 +38,21 @@ pub(crate) fn run(
     loop {
         let first = match held.pop_front() {
             Some(job) => job,
-            None => match inbox.recv() {
-                Ok(EncoderMsg::Job(job)) => job,
-                Ok(EncoderMsg::Shutdown) | Err(_) => break,
-            },
+            None => {
+                crossbeam::select! {
+                    recv(inbox) -> job => match job {
+                        Ok(job) => job,
+                        Err(_) => break,
+                    },
+                    recv(stop) -> _ => break,
+                }
+            }
         };
+        if matches!(stop.try_recv(), Err(TryRecvError::Disconnected)) {
+            held.push_front(first);
+            break;
+        }
         let mut batch = vec![first];
-        let mut shutdown = false;
         // Windows of the same length that are waiting join this run; others wait for the next.
         let mut others = VecDeque::new();
         while let Some(job) = held.pop_front() {
@@ -62,12 +64,8 @@ pub(crate) fn run(
         }
         while batch.len() < max_batch {
             match inbox.try_recv() {
-                Ok(EncoderMsg::Job(job)) if job.frames == batch[0].frames => batch.push(job),
-                Ok(EncoderMsg::Job(job)) => others.push_back(job),
-                Ok(EncoderMsg::Shutdown) => {
-                    shutdown = true;
-                    break;
-                }
+                Ok(job) if job.frames == batch[0].frames => batch.push(job),
+                Ok(job) => others.push_back(job),
                 Err(_) => break,
             }
         }
@@ -80,35 +78,28 @@ pub(crate) fn run(
             let _ = job.reply.send(Err(Error::Timeout(Duration::ZERO)));
         }
         let mut batch = batch;
-        if !batch.is_empty() {
-            let started = Instant::now();
-            let outcome = encode(&mut session, &mut batch);
-            observe(batch.len(), started.elapsed());
-            match outcome {
-                Ok(rows) => {
-                    for (job, row) in batch.into_iter().zip(rows) {
-                        let _ = job.reply.send(Ok(row));
-                    }
+        if batch.is_empty() {
+            continue;
+        }
+        let started = Instant::now();
+        let outcome = encode(&mut session, &mut batch);
+        observe(batch.len(), started.elapsed());
+        match outcome {
+            Ok(rows) => {
+                for (job, row) in batch.into_iter().zip(rows) {
+                    let _ = job.reply.send(Ok(row));
                 }
-                Err(e) => {
-                    let reason = e.to_string();
-                    for job in batch {
-                        let _ = job.reply.send(Err(Error::Inference(reason.clone())));
-                    }
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                for job in batch {
+                    let _ = job.reply.send(Err(Error::Inference(reason.clone())));
                 }
             }
         }
-        if shutdown {
-            break;
-        }
     }
-    for job in held {
+    for job in held.into_iter().chain(inbox.try_iter()) {
         let _ = job.reply.send(Err(Error::Closed("engine")));
-    }
-    while let Ok(msg) = inbox.try_recv() {
-        if let EncoderMsg::Job(job) = msg {
-            let _ = job.reply.send(Err(Error::Closed("engine")));
-        }
     }
 }
 

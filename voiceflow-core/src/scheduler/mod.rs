@@ -24,12 +24,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam::channel::{unbounded, Sender};
+use crossbeam::channel::{bounded, unbounded, Sender};
 
 use self::admission::{Admission, Permit};
 use self::client::Client;
 use self::decoder::{DecoderMsg, StepObserver, StepStats, Worker};
-use self::encoder::EncoderMsg;
+use self::encoder::EncodeJob;
 use self::lane::CacheDims;
 use crate::config::EngineConfig;
 use crate::metrics::EngineMetrics;
@@ -39,7 +39,9 @@ use crate::{Error, Result};
 /// Owns the sessions and worker threads of one engine.
 pub(crate) struct Scheduler {
     admission: Admission,
-    encoder_inbox: Sender<EncoderMsg>,
+    encoder_inbox: Sender<EncodeJob>,
+    /// Dropped by [`Scheduler::close`]: the encoder workers stop.
+    encoder_stop: Mutex<Option<Sender<()>>>,
     decoder_inboxes: Vec<Sender<DecoderMsg>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     closed: AtomicBool,
@@ -73,11 +75,13 @@ impl Scheduler {
         let stats = Arc::new(metrics);
         let encoder_batch = if s.batching { s.max_encoder_batch } else { 1 };
         let (encoder_inbox, encoder_jobs) = unbounded();
+        let (encoder_stop, stop) = bounded::<()>(0);
         let mut workers = Vec::new();
         let mut decoder_inboxes = Vec::new();
         for i in 0..config.instances {
             let encoder = model.encoder_session(env, config.intra_op_threads)?;
             let jobs = encoder_jobs.clone();
+            let stop = stop.clone();
             let stats_e = Arc::clone(&stats);
             let observe = move |windows: usize, elapsed: Duration| {
                 stats_e.encoder_batch.record(elapsed);
@@ -88,7 +92,7 @@ impl Scheduler {
                 }
             };
             workers.push(spawn(format!("voiceflow-encoder-{i}"), move || {
-                encoder::run(encoder, jobs, encoder_batch, &observe)
+                encoder::run(encoder, jobs, stop, encoder_batch, &observe)
             })?);
 
             let decoder = model.decoder_session(env, config.intra_op_threads)?;
@@ -115,6 +119,7 @@ impl Scheduler {
         Ok(Scheduler {
             admission: Admission::new(s.max_concurrent, s.max_queued),
             encoder_inbox,
+            encoder_stop: Mutex::new(Some(encoder_stop)),
             decoder_inboxes,
             workers: Mutex::new(workers),
             closed: AtomicBool::new(false),
@@ -173,9 +178,12 @@ impl Scheduler {
         }
         self.admission.close();
         let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|p| p.into_inner()));
-        for _ in 0..self.decoder_inboxes.len() {
-            let _ = self.encoder_inbox.send(EncoderMsg::Shutdown);
-        }
+        drop(
+            self.encoder_stop
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
         for inbox in &self.decoder_inboxes {
             let _ = inbox.send(DecoderMsg::Shutdown);
         }
