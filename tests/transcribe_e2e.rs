@@ -376,7 +376,6 @@ fn one_registry_reports_the_engine_the_enhancer_and_the_store() {
     for stage in [
         "voiceflow_audio_prepare_seconds",
         "voiceflow_mel_seconds",
-        "voiceflow_queue_wait_seconds",
         "voiceflow_request_encoder_seconds",
         "voiceflow_request_decoder_seconds",
         "voiceflow_transcription_seconds",
@@ -385,6 +384,11 @@ fn one_registry_reports_the_engine_the_enhancer_and_the_store() {
         assert_eq!(v.count, 2, "{stage}");
         assert!(v.p50 <= v.p99 && v.p99 <= v.max, "{stage}: {v:?}");
     }
+    // Every admitted request waited for its turn, the failed one included.
+    let wait = snapshot
+        .histogram("voiceflow_queue_wait_seconds", &[])
+        .unwrap();
+    assert_eq!(wait.count, 3);
     let total = snapshot
         .histogram("voiceflow_transcription_seconds", &[])
         .unwrap();
