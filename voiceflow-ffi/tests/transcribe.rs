@@ -267,7 +267,7 @@ fn engine_metrics_come_out_as_prometheus_text_and_json() {
     let mut out = null_mut();
     assert_eq!(
         unsafe { vf_engine_metrics_json(null(), &mut out) },
-        VfStatus::VF_ERROR_INVALID_ARGUMENT
+        VfStatus::VF_ERROR_NULL_POINTER
     );
     assert!(out.is_null());
     assert_eq!(
