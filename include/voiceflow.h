@@ -85,6 +85,9 @@ typedef enum VfStatus {
   VF_ERROR_CANCELLED = 42,
   // An enhancement backend failed.
   VF_ERROR_BACKEND = 43,
+  // The engine runs and queues as many transcriptions as it is configured
+  // for; the request was not accepted (retry later).
+  VF_ERROR_OVERLOADED = 44,
   // The key or passphrase does not open this store.
   VF_ERROR_WRONG_KEY = 50,
   // A stored record failed authentication (altered bytes).
@@ -143,12 +146,19 @@ typedef struct VfEngineOptions {
   // ONNX Runtime threads per model instance, 1 to 1024 (default: all
   // cores).
   size_t threads;
-  // Model instances: how many transcriptions run at once, 1 to 256
-  // (default 1).
+  // Encoder/decoder session pairs, 1 to 256, each batching the work of
+  // every caller (default 1; a second pair runs beside the first).
   size_t instances;
   // Longest audio accepted, in seconds: a positive number, `INFINITY`
   // for no limit (default four hours).
   double max_audio_duration_s;
+  // Transcriptions running at once (default 50).
+  size_t max_concurrent;
+  // Callers that may wait for a turn beyond those (default 100); any more
+  // get `VF_ERROR_OVERLOADED` at once.
+  size_t max_queued;
+  // Batch the work of different callers (default true).
+  bool batching;
 } VfEngineOptions;
 
 // Transcribe or translate, as `VfTranscribeOptions::task`.
@@ -202,6 +212,9 @@ typedef struct VfTranscribeOptions {
   VfSegmentCallback on_segment;
   // Passed unchanged to `on_segment`.
   void *user_data;
+  // The longest the call may take, waiting for a turn included, in
+  // milliseconds; then it fails with `VF_ERROR_TIMEOUT`. 0: no limit.
+  uint64_t timeout_ms;
 } VfTranscribeOptions;
 
 // Where dictated text is going; decides the rules applied.
@@ -398,14 +411,16 @@ enum VfStatus vf_engine_transcribe_wav_bytes(const struct VfEngine *engine,
 // if (vf_engine_metrics_prometheus(engine, &text) == VF_OK) fputs(text, stdout);
 // vf_string_free(text);
 // ```
-enum VfStatus vf_engine_metrics_prometheus(const struct VfEngine *engine, char **out_text);
+enum VfStatus vf_engine_metrics_prometheus(const struct VfEngine *engine,
+                                           char **out_text);
 
 // Writes a snapshot of the engine's metrics as JSON to `*out_json`, a
 // string to free with `vf_string_free`: `{"counters": [{"name", "labels":
 // {..}, "value"}], "gauges": [{.., "value", "peak"}], "histograms": [{..,
 // "count", "sum", "mean", "p50", "p95", "p99", "max"}]}`, latencies in
 // seconds.
-enum VfStatus vf_engine_metrics_json(const struct VfEngine *engine, char **out_json);
+enum VfStatus vf_engine_metrics_json(const struct VfEngine *engine,
+                                     char **out_json);
 
 // Closes the engine: later transcriptions fail with `VF_ERROR_CLOSED`;
 // running ones finish. The handle must still be freed with `vf_engine_free`.
