@@ -112,10 +112,11 @@ bench-enhance-quality:
 bench-python: python-bindings
 	$(PY) scripts/bench_bindings.py
 
-## make eval: WER of VoiceFlow vs faster-whisper on ../shared/audio (developer machines only)
+## make eval AUDIO=DIR: WER of VoiceFlow vs faster-whisper on DIR (recordings + manifest.tsv)
 eval: setup-test
 	$(CARGO) build --release --bin voiceflow
-	$(PY) scripts/eval_wer.py --audio ../shared/audio --threads $(THREADS)
+	@test -n "$(AUDIO)" || { echo "make eval needs AUDIO=DIR: a folder of recordings with a manifest.tsv (file<TAB>text)"; exit 2; }
+	$(PY) scripts/eval_wer.py --audio "$(AUDIO)" --threads $(THREADS)
 
 clean-models:
 	rm -rf models
