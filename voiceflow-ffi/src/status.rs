@@ -192,7 +192,11 @@ mod tests {
     fn every_status_has_its_own_name_and_known_codes_round_trip() {
         let mut names: Vec<String> = VfStatus::ALL.iter().map(|s| name(*s as c_int)).collect();
         assert_eq!(names[0], "VF_OK");
-        assert_eq!(names[17], "VF_ERROR_WRONG_KEY");
+        assert_eq!(
+            name(VfStatus::VF_ERROR_WRONG_KEY as c_int),
+            "VF_ERROR_WRONG_KEY"
+        );
+        assert_eq!(name(44), "VF_ERROR_OVERLOADED");
         names.dedup();
         assert_eq!(names.len(), VfStatus::ALL.len());
         assert_eq!(name(-1), "VF_ERROR_UNKNOWN");

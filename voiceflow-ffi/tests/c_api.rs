@@ -208,17 +208,26 @@ fn the_enhancer_finishes_text_and_reports_timeout_full_queue_and_close() {
     assert_eq!(owned(out), "Hello, world");
 
     // A helper thread keeps the only worker busy with a long text (no time
-    // limit). Until the worker takes it, it fills the queue (capacity 1) and
-    // a probe is refused; once taken, a probe waits in the queue and times
-    // out, and its 1-ms deadline passes there, so it is never processed.
+    // limit) for a second or more. Probes with a 1-ms limit then see, in
+    // order: an idle worker (served), the long text filling the queue
+    // (capacity 1: refused), a probe waiting behind the long text (timed
+    // out, its deadline passing in the queue, so it is never processed), and
+    // that waiting probe holding the queue's one place (refused at once).
+    let long = long_text();
     let busy = {
         let shared = SharedEnhancer(enhancer);
         std::thread::spawn(move || {
             let shared = shared;
             let mut out = null_mut();
-            let long = long_text();
-            let status = unsafe {
-                vf_enhancer_enhance(shared.0, long.as_ptr(), VF_CONTEXT_GENERAL, 0, &mut out)
+            // A probe may hold the queue's place: submit again until accepted.
+            let status = loop {
+                let status = unsafe {
+                    vf_enhancer_enhance(shared.0, long.as_ptr(), VF_CONTEXT_GENERAL, 0, &mut out)
+                };
+                if status != VfStatus::VF_ERROR_QUEUE_FULL {
+                    break status;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
             };
             (
                 status,
@@ -230,28 +239,40 @@ fn the_enhancer_finishes_text_and_reports_timeout_full_queue_and_close() {
             )
         })
     };
+    let mut timed_out = false;
     loop {
+        assert!(
+            !busy.is_finished(),
+            "the long text ended before a probe waited behind it"
+        );
         let status = unsafe {
             vf_enhancer_enhance(enhancer, c"hi".as_ptr(), VF_CONTEXT_GENERAL, 1, &mut out)
         };
-        assert!(out.is_null());
         match status {
+            VfStatus::VF_OK => {
+                assert!(owned(out).starts_with("Hi"));
+                out = null_mut();
+                timed_out = false;
+            }
+            VfStatus::VF_ERROR_TIMEOUT => {
+                assert!(out.is_null());
+                timed_out = true;
+            }
+            VfStatus::VF_ERROR_QUEUE_FULL if timed_out => {
+                assert!(out.is_null());
+                assert_eq!(
+                    last_error(),
+                    "queue full (capacity 1); request not accepted"
+                );
+                break;
+            }
             VfStatus::VF_ERROR_QUEUE_FULL => {
+                assert!(out.is_null());
                 std::thread::sleep(std::time::Duration::from_millis(1))
             }
-            VfStatus::VF_ERROR_TIMEOUT => break,
             other => panic!("{other:?}: {}", last_error()),
         }
     }
-    // The timed-out probe still holds the queue's one place while the
-    // worker is on the long text: the next request is refused at once.
-    let status =
-        unsafe { vf_enhancer_enhance(enhancer, c"hi".as_ptr(), VF_CONTEXT_GENERAL, 1, &mut out) };
-    assert_eq!(status, VfStatus::VF_ERROR_QUEUE_FULL);
-    assert_eq!(
-        last_error(),
-        "queue full (capacity 1); request not accepted"
-    );
     let (status, text) = busy.join().unwrap();
     assert_eq!(status, VfStatus::VF_OK);
     assert!(

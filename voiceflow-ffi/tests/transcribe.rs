@@ -272,7 +272,7 @@ fn engine_metrics_come_out_as_prometheus_text_and_json() {
     assert!(out.is_null());
     assert_eq!(
         unsafe { vf_engine_metrics_prometheus(engine, null_mut()) },
-        VfStatus::VF_ERROR_INVALID_ARGUMENT
+        VfStatus::VF_ERROR_NULL_POINTER
     );
     unsafe { vf_engine_free(engine) };
 }
