@@ -207,7 +207,9 @@ def test_a_full_engine_raises_overloaded_and_a_callback_may_use_the_engine(voice
         nested = []
         # The callback runs with the outer call's place taken: a nested call works.
         engine.transcribe(SPEECH / "report.wav", on_segment=lambda s, p: nested.append(engine.transcribe(door).text))
-        assert words(nested[0]) == words(manifest()["door.wav"])
+        # The nested call hears what a call of its own hears (tiny.en: "light" for "lights").
+        assert nested == [engine.transcribe(door).text]
+        assert word_errors(manifest()["door.wav"], nested[0]) <= 1, nested
     with voiceflow.Engine(TINY_EN, threads=1, max_concurrent=1, max_queued=0) as engine:
         with pytest.raises(voiceflow.OverloadedError, match="1 transcriptions running and 0 waiting"):
             engine.transcribe(SPEECH / "report.wav", on_segment=lambda s, p: engine.transcribe(door))
@@ -219,7 +221,8 @@ def test_a_timeout_raises_request_timeout_and_bad_timeouts_are_rejected(voiceflo
     for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(voiceflow.InvalidArgumentError, match="timeout"):
             engine.transcribe(SPEECH / "door.wav", timeout=bad)
-    assert words(engine.transcribe(SPEECH / "door.wav", timeout=60.0).text) == words(manifest()["door.wav"])
+    # A generous limit changes nothing: the same text as without one.
+    assert engine.transcribe(SPEECH / "door.wav", timeout=60.0).text == engine.transcribe(SPEECH / "door.wav").text
 
 
 def test_the_gil_is_released_while_the_engine_works(engine):

@@ -157,6 +157,10 @@ impl Engine {
     /// False cuts the audio into utterances of 20 s. `vad_model`: the
     /// silero_vad.onnx path (default: silero-vad/ beside the model folder).
     #[pyo3(signature = (sample_rate=16000, language=None, on_partial=None, on_final=None, vad=true, *, channels=1, partial_interval=Some(0.5), min_silence_ms=500, vad_model=None))]
+    // pyo3 shows the `Some(0.5)` default as `...`; spell the signature out.
+    #[pyo3(
+        text_signature = "(self, /, sample_rate=16000, language=None, on_partial=None, on_final=None, vad=True, *, channels=1, partial_interval=0.5, min_silence_ms=500, vad_model=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn stream(
         &self,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use voiceflow_core::store::{
@@ -90,6 +90,21 @@ impl Record {
             self.id, self.context, self.raw_text
         )
     }
+}
+
+/// A query time: a timezone-aware datetime at or after the Unix epoch
+/// (records carry no earlier times); an earlier one is InvalidArgumentError
+/// naming the argument, and a value of another type TypeError.
+fn time_arg(name: &str, value: &Bound<'_, PyAny>) -> PyResult<SystemTime> {
+    value.extract::<SystemTime>().map_err(|error| {
+        if error.is_instance_of::<PyValueError>(value.py()) {
+            to_py_err(Error::InvalidArgument(format!(
+                "{name} must be at or after 1970-01-01 00:00 UTC ({error})"
+            )))
+        } else {
+            error
+        }
+    })
 }
 
 /// Records as Python sees them.
@@ -177,8 +192,8 @@ impl Store {
     fn query(
         &self,
         py: Python<'_>,
-        since: Option<SystemTime>,
-        until: Option<SystemTime>,
+        since: Option<&Bound<'_, PyAny>>,
+        until: Option<&Bound<'_, PyAny>>,
         context: Option<&str>,
         words: Option<String>,
         limit: Option<usize>,
@@ -186,10 +201,10 @@ impl Store {
     ) -> PyResult<Vec<Record>> {
         let mut query = Query::new().limit(limit.unwrap_or(core::DEFAULT_PAGE_SIZE));
         if let Some(since) = since {
-            query = query.since(since);
+            query = query.since(time_arg("since", since)?);
         }
         if let Some(until) = until {
-            query = query.until(until);
+            query = query.until(time_arg("until", until)?);
         }
         if let Some(context) = context {
             query = query.context(RecordContext::from_label(context));
