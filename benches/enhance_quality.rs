@@ -1,5 +1,7 @@
 //! The enhancement quality benchmark: every case of
-//! `voiceflow-core/tests/data/enhance_bench.tsv` through the rule enhancer,
+//! `voiceflow-core/tests/data/enhance_bench.tsv` (the cases the rules were
+//! written against) and of `enhance_heldout.tsv` (cases written after the
+//! rules, by someone who had not read them) through the rule enhancer,
 //! and through an LLM server when one is named, scored per context (exact
 //! match %, mean normalised edit similarity, meaning errors).
 //!
@@ -43,15 +45,16 @@ fn llm() -> Option<Box<dyn Enhancer>> {
 
 fn main() {
     // `cargo bench` passes `--bench`; this program takes no arguments.
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/voiceflow-core/tests/data/enhance_bench.tsv"
-    );
-    let text = std::fs::read_to_string(path).expect("the benchmark file");
-    let cases = quality::parse_cases(&text).expect("a well-formed benchmark");
-    println!("{} cases from {path}\n", cases.len());
-    print(&quality::score(&RuleEnhancer, &cases).expect("the rules never fail"));
-    if let Some(llm) = llm() {
-        print(&quality::score(llm.as_ref(), &cases).expect("the fallback never fails"));
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/voiceflow-core/tests/data");
+    // The benchmark the rules were written against, then cases written after them.
+    for name in ["enhance_bench.tsv", "enhance_heldout.tsv"] {
+        let path = format!("{data}/{name}");
+        let text = std::fs::read_to_string(&path).expect("the benchmark file");
+        let cases = quality::parse_cases(&text).expect("a well-formed benchmark");
+        println!("{} cases from {path}\n", cases.len());
+        print(&quality::score(&RuleEnhancer, &cases).expect("the rules never fail"));
+        if let Some(llm) = llm() {
+            print(&quality::score(llm.as_ref(), &cases).expect("the fallback never fails"));
+        }
     }
 }

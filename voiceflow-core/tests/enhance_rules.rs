@@ -142,7 +142,12 @@ const CASES: &[(Context, &str, &str)] = &[
         "this is it. this is it.",
         "This is it. This is it.",
     ),
-    (General, "iPhone sales rose", "IPhone sales rose."),
+    (General, "iPhone sales rose", "iPhone sales rose."),
+    (
+        General,
+        "sold on eBay. iPhone sales rose",
+        "Sold on eBay. iPhone sales rose.",
+    ),
     // Numbers.
     (General, "we grew twenty five percent", "We grew 25%."),
     (
@@ -151,6 +156,13 @@ const CASES: &[(Context, &str, &str)] = &[
         "The meeting is at 3:30 PM.",
     ),
     (General, "call me at seven am", "Call me at 7 AM."),
+    (
+        General,
+        "the meeting is at ten a m",
+        "The meeting is at 10 AM.",
+    ),
+    (General, "leave at five thirty p m", "Leave at 5:30 PM."),
+    (General, "i got a m and an n", "I got a m and an n."),
     (General, "see you at three thirty", "See you at 3:30."),
     (
         General,

@@ -101,7 +101,8 @@ impl Rule for Capitalize {
             match t.kind {
                 Kind::Word => {
                     let lower_start = t.text.starts_with(char::is_lowercase);
-                    let may_change = !t.protected || !t.text.chars().any(char::is_uppercase);
+                    // A word cased on purpose ("iPhone", "eBay") keeps its casing.
+                    let may_change = !t.text.chars().any(char::is_uppercase);
                     let pronoun = english && !t.protected && is_pronoun_i(&t.text);
                     if lower_start && may_change && (at_start || pronoun || calendar) {
                         let fixed = capitalize(&t.text);

@@ -307,11 +307,18 @@ const TIME_PREPOSITIONS: &[&str] = &[
     "at", "by", "until", "till", "from", "around", "before", "after", "since", "to",
 ];
 
-fn meridiem(token: Option<&Token>) -> Option<&'static str> {
-    if is_any(token, &["am", "a.m.", "a.m"]) {
-        Some("AM")
-    } else if is_any(token, &["pm", "p.m.", "p.m"]) {
-        Some("PM")
+/// "am", "a.m." or the spelled "a m" after an hour: the mark and the
+/// tokens it takes.
+fn meridiem(tokens: &[Token]) -> Option<(&'static str, usize)> {
+    let spelled = |letter| is_word(tokens.first(), letter) && is_word(tokens.get(1), "m");
+    if is_any(tokens.first(), &["am", "a.m.", "a.m"]) {
+        Some(("AM", 1))
+    } else if is_any(tokens.first(), &["pm", "p.m.", "p.m"]) {
+        Some(("PM", 1))
+    } else if spelled("a") {
+        Some(("AM", 2))
+    } else if spelled("p") {
+        Some(("PM", 2))
     } else {
         None
     }
@@ -383,7 +390,7 @@ fn read_time(tokens: &[Token], after_preposition: bool) -> Option<(usize, Vec<To
             minute = Some(m);
         }
     }
-    let am_pm = meridiem(tokens.get(used));
+    let am_pm = meridiem(&tokens[used..]);
     if am_pm.is_none() && !(minute.is_some() && after_preposition) {
         return None;
     }
@@ -392,11 +399,11 @@ fn read_time(tokens: &[Token], after_preposition: bool) -> Option<(usize, Vec<To
         None => hour.to_string(),
     };
     let mut out = vec![Token::word(clock)];
-    if let Some(mark) = am_pm {
+    if let Some((mark, taken)) = am_pm {
         out.push(Token::word(mark));
         // "p.m." carries the sentence's full stop when a sentence follows.
-        let dotted = tokens[used].text.ends_with('.');
-        used += 1;
+        used += taken;
+        let dotted = tokens[used - 1].text.ends_with('.');
         let next = tokens.get(used);
         if dotted && next.is_none_or(|t| t.is_break() || t.text.starts_with(char::is_uppercase)) {
             out.push(Token::new(Kind::Punct, "."));
