@@ -2,8 +2,10 @@
 //! fixtures in a closed loop on one engine, with the scheduler's batching on
 //! and off, for `VOICEFLOW_BENCH_SECONDS` per level (default 20).
 //!
-//! `cargo bench --bench concurrency` prints a table and writes
-//! `target/bench/concurrency.json`. `VOICEFLOW_BENCH_LEVELS=1,5,10` picks the
+//! `cargo bench --bench concurrency` prints a table, then each level's stage
+//! latencies and batch sizes (every level runs on an engine and a metrics
+//! registry of its own), and writes `target/bench/concurrency.json` (the
+//! rows, each with its metrics snapshot under `stages`). `VOICEFLOW_BENCH_LEVELS=1,5,10` picks the
 //! levels, `VOICEFLOW_MODEL_DIR` the model (tiny.en by default),
 //! `VOICEFLOW_BENCH_THREADS` ONNX Runtime's threads (2).
 
@@ -12,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use voiceflow_core::metrics::MetricsSnapshot;
 use voiceflow_core::{Engine, EngineConfig, SchedulerConfig, TranscribeOptions};
 
 const FIXTURES: [&str; 5] = [
@@ -129,6 +132,33 @@ fn run_level(engine: &Engine, clips: &[(Vec<f32>, f64)], users: usize, seconds: 
     }
 }
 
+/// The level's latency histograms (ms) and batch sizes: where the time went.
+fn print_stages(users: usize, batching: bool, snapshot: &MetricsSnapshot) {
+    println!("\nstages at {users} users, batching {batching}:");
+    println!(
+        "{:<38} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        "histogram", "count", "mean", "p50", "p95", "p99"
+    );
+    for h in &snapshot.histograms {
+        let v = &h.values;
+        // Seconds print as milliseconds; sizes (rows, windows) as they are.
+        let scale = if h.name.ends_with("_seconds") {
+            1000.0
+        } else {
+            1.0
+        };
+        println!(
+            "{:<38} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            h.name.trim_start_matches("voiceflow_"),
+            v.count,
+            v.mean * scale,
+            v.p50 * scale,
+            v.p95 * scale,
+            v.p99 * scale
+        );
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument that is not ours means another bench was asked for.
     if std::env::args()
@@ -175,6 +205,7 @@ fn main() {
         "dec rows",
         "RSS MB"
     );
+    let mut stages = Vec::new();
     for &batching in &[true, false] {
         let mut config = EngineConfig::new(&model);
         config.intra_op_threads = threads;
@@ -182,8 +213,9 @@ fn main() {
             batching,
             ..SchedulerConfig::default()
         };
-        let engine = Engine::new(config).expect("model");
         for &users in &levels {
+            // An engine and a registry per level: its stage metrics are that level's alone.
+            let engine = Engine::new(config.clone()).expect("model");
             let level = run_level(&engine, &clips, users, seconds);
             let p = |q| percentile(&level.latencies_ms, q);
             let success = level.ok as f64 / level.requests.max(1) as f64;
@@ -202,6 +234,7 @@ fn main() {
                 level.decoder_batch,
                 level.peak_rss_mb
             );
+            let snapshot = engine.metrics().snapshot();
             rows.push(json!({
                 "users": users,
                 "batching": batching,
@@ -216,12 +249,13 @@ fn main() {
                 "mean_encoder_batch": level.encoder_batch,
                 "mean_decoder_batch": level.decoder_batch,
                 "peak_rss_mb": level.peak_rss_mb,
+                "stages": snapshot,
             }));
+            stages.push((users, batching, snapshot));
         }
-        eprintln!(
-            "batching={batching}: stage metrics at the end\n{}",
-            engine.metrics().to_prometheus()
-        );
+    }
+    for (users, batching, snapshot) in &stages {
+        print_stages(*users, *batching, snapshot);
     }
     let out = json!({
         "model": model.file_name().map(|n| n.to_string_lossy().into_owned()),
