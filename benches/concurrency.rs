@@ -7,7 +7,11 @@
 //! registry of its own), and writes `target/bench/concurrency.json` (the
 //! rows, each with its metrics snapshot under `stages`). `VOICEFLOW_BENCH_LEVELS=1,5,10` picks the
 //! levels, `VOICEFLOW_MODEL_DIR` the model (tiny.en by default),
-//! `VOICEFLOW_BENCH_THREADS` ONNX Runtime's threads (2).
+//! `VOICEFLOW_BENCH_THREADS` ONNX Runtime's threads (2),
+//! `VOICEFLOW_BENCH_SHORT_WINDOWS=1` encodes each clip at its own length
+//! (`TranscribeOptions::short_windows`) instead of a padded 30-s window,
+//! `VOICEFLOW_BENCH_ACTIVE_WINDOWS` and `VOICEFLOW_BENCH_ENCODER_BATCH` set
+//! `SchedulerConfig::max_active_windows` and `max_encoder_batch`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -81,7 +85,13 @@ fn mean_since(engine: &Engine, name: &str, before: (u64, f64)) -> f64 {
     (sum - before.1) / (count - before.0).max(1) as f64
 }
 
-fn run_level(engine: &Engine, clips: &[(Vec<f32>, f64)], users: usize, seconds: f64) -> Level {
+fn run_level(
+    engine: &Engine,
+    clips: &[(Vec<f32>, f64)],
+    users: usize,
+    seconds: f64,
+    short_windows: bool,
+) -> Level {
     let names = [
         "voiceflow_encoder_batch_size",
         "voiceflow_decoder_batch_size",
@@ -95,7 +105,10 @@ fn run_level(engine: &Engine, clips: &[(Vec<f32>, f64)], users: usize, seconds: 
             .map(|u| {
                 let stop = &stop;
                 s.spawn(move || {
-                    let options = TranscribeOptions::default();
+                    let options = TranscribeOptions {
+                        short_windows,
+                        ..TranscribeOptions::default()
+                    };
                     let (mut requests, mut ok, mut lat, mut audio) = (0, 0, Vec::new(), 0.0);
                     let mut i = u;
                     while !stop.load(Ordering::Relaxed) {
@@ -173,6 +186,7 @@ fn main() {
         .unwrap_or_else(|| repo.join("models/whisper-tiny.en"));
     let seconds: f64 = env_or("VOICEFLOW_BENCH_SECONDS", 20.0);
     let threads: usize = env_or("VOICEFLOW_BENCH_THREADS", 2);
+    let short_windows = std::env::var_os("VOICEFLOW_BENCH_SHORT_WINDOWS").is_some();
     let levels: Vec<usize> = std::env::var("VOICEFLOW_BENCH_LEVELS")
         .unwrap_or_else(|_| "1,5,10,20,50".into())
         .split(',')
@@ -211,12 +225,20 @@ fn main() {
         config.intra_op_threads = threads;
         config.scheduler = SchedulerConfig {
             batching,
+            max_active_windows: env_or(
+                "VOICEFLOW_BENCH_ACTIVE_WINDOWS",
+                SchedulerConfig::default().max_active_windows,
+            ),
+            max_encoder_batch: env_or(
+                "VOICEFLOW_BENCH_ENCODER_BATCH",
+                SchedulerConfig::default().max_encoder_batch,
+            ),
             ..SchedulerConfig::default()
         };
         for &users in &levels {
             // An engine and a registry per level: its stage metrics are that level's alone.
             let engine = Engine::new(config.clone()).expect("model");
-            let level = run_level(&engine, &clips, users, seconds);
+            let level = run_level(&engine, &clips, users, seconds, short_windows);
             let p = |q| percentile(&level.latencies_ms, q);
             let success = level.ok as f64 / level.requests.max(1) as f64;
             println!(
@@ -261,14 +283,17 @@ fn main() {
         "model": model.file_name().map(|n| n.to_string_lossy().into_owned()),
         "threads": threads,
         "seconds_per_level": seconds,
+        "short_windows": short_windows,
         "levels": rows,
     });
     let dir = repo.join("target/bench");
     std::fs::create_dir_all(&dir).expect("target/bench");
-    std::fs::write(
-        dir.join("concurrency.json"),
-        serde_json::to_string_pretty(&out).unwrap(),
-    )
-    .expect("write concurrency.json");
-    println!("wrote {}", dir.join("concurrency.json").display());
+    let name = if short_windows {
+        "concurrency-short-windows.json"
+    } else {
+        "concurrency.json"
+    };
+    std::fs::write(dir.join(name), serde_json::to_string_pretty(&out).unwrap())
+        .expect("write concurrency.json");
+    println!("wrote {}", dir.join(name).display());
 }

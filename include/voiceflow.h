@@ -215,6 +215,10 @@ typedef struct VfTranscribeOptions {
   // The longest the call may take, waiting for a turn included, in
   // milliseconds; then it fails with `VF_ERROR_TIMEOUT`. 0: no limit.
   uint64_t timeout_ms;
+  // Encode a window with less than 30 s of audio at its own length
+  // (rounded up to 5 s) instead of padding it to 30 s: faster; the text
+  // may differ from Whisper's. Default false.
+  bool short_windows;
 } VfTranscribeOptions;
 
 // Where dictated text is going; decides the rules applied.

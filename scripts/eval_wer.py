@@ -60,9 +60,9 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
     return prev[-1]
 
 
-def run_voiceflow(exe, files, model_dir, threads):
+def run_voiceflow(exe, files, model_dir, threads, extra):
     cmd = [str(exe), "transcribe", "--model", str(model_dir), "--threads", str(threads),
-           "--format", "json", *map(str, files)]
+           "--format", "json", *extra, *map(str, files)]
     t0 = time.perf_counter()
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     wall = time.perf_counter() - t0
@@ -97,6 +97,8 @@ def main():
     ap.add_argument("--bin", type=Path, default=ROOT / "target" / "release" / "voiceflow",
                     help="the voiceflow program to evaluate")
     ap.add_argument("--json", type=Path, help="also write per-file results here")
+    ap.add_argument("--voiceflow-arg", action="append", default=[], dest="voiceflow_args",
+                    help="an extra argument for `voiceflow transcribe` (repeatable), e.g. --short-windows")
     args = ap.parse_args()
 
     with open(args.audio / "manifest.tsv", newline="") as fh:
@@ -104,7 +106,7 @@ def main():
     files = [args.audio / r["file"] for r in rows]
     refs = {r["file"]: normalize(r["reference_text"]) for r in rows}
 
-    ours, ours_wall = run_voiceflow(args.bin, files, args.model, args.threads)
+    ours, ours_wall = run_voiceflow(args.bin, files, args.model, args.threads, args.voiceflow_args)
     theirs, theirs_wall = run_faster_whisper(files, args.ct2, args.threads)
 
     totals = {"voiceflow": [0, 0], "faster-whisper": [0, 0]}

@@ -407,3 +407,30 @@ fn one_registry_reports_the_engine_the_enhancer_and_the_store() {
         assert!(text.contains(line), "{line:?} missing from\n{text}");
     }
 }
+
+#[test]
+fn short_windows_hear_every_fixture_and_a_recording_past_30_s() {
+    let options = TranscribeOptions {
+        short_windows: true,
+        ..TranscribeOptions::default()
+    };
+    check_fixtures(&options);
+    // Every fixture twice with a second of silence after each (about 45 s):
+    // a 30-s window, then a short one for the rest.
+    let gap = vec![0.0f32; 16_000];
+    let clips: Vec<(String, String)> = manifest().into_iter().chain(manifest()).collect();
+    let audio: Vec<f32> = clips
+        .iter()
+        .flat_map(|(file, _)| [samples(file), gap.clone()].concat())
+        .collect();
+    assert!(audio.len() > 40 * 16_000);
+    let reference: Vec<&str> = clips.iter().map(|(_, text)| text.as_str()).collect();
+    let heard = engine().transcribe(&audio, 16_000, &options).unwrap();
+    let long = wer(&reference.join(" "), &heard.text);
+    assert!(long <= OVERALL_WER, "WER {long:.3}: {:?}", heard.text);
+    assert!(heard
+        .segments
+        .windows(2)
+        .all(|p| p[0].end <= p[1].start + 1e-3));
+    assert!(heard.segments.last().unwrap().end as usize <= audio.len() / 16_000 + 1);
+}

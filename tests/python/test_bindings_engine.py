@@ -24,6 +24,10 @@ def test_every_fixture_file_gives_the_manifest_words(engine):
     assert words(engine.transcribe(SPEECH / "report.wav").text) == words(REPORT)
 
 
+def test_short_windows_hear_the_same_words(engine):
+    assert words(engine.transcribe(SPEECH / "report.wav", short_windows=True).text) == words(REPORT)
+
+
 def test_transcript_has_segments_timings_language_and_subtitles(engine):
     t = engine.transcribe(str(SPEECH / "report.wav"))
     assert words(t.text) == words(REPORT)

@@ -140,7 +140,17 @@ pub struct TranscribeOptions {
     /// defaults); segment times still refer to the whole recording. `None`
     /// (the default) transcribes everything, as Whisper does.
     pub vad_filter: Option<VadOptions>,
+    /// Encode a window with less than 30 s of audio at its own length,
+    /// rounded up to [`SHORT_WINDOW_STEP_FRAMES`] (whisper.cpp's
+    /// `audio_ctx`), instead of padding it to 30 s: the encoder's work falls
+    /// with the length, and windows of one step share encoder and decoder
+    /// batches. Whisper was trained on 30-s windows, so the text may differ
+    /// from Whisper's; off by default.
+    pub short_windows: bool,
 }
+
+/// The step short windows are rounded up to: 500 mel frames (5 s).
+pub const SHORT_WINDOW_STEP_FRAMES: usize = 500;
 
 impl Default for TranscribeOptions {
     fn default() -> Self {
@@ -161,6 +171,7 @@ impl Default for TranscribeOptions {
             seed: 0,
             timeout: None,
             vad_filter: None,
+            short_windows: false,
         }
     }
 }

@@ -97,6 +97,10 @@ pub struct VfTranscribeOptions {
     /// The longest the call may take, waiting for a turn included, in
     /// milliseconds; then it fails with `VF_ERROR_TIMEOUT`. 0: no limit.
     pub timeout_ms: u64,
+    /// Encode a window with less than 30 s of audio at its own length
+    /// (rounded up to 5 s) instead of padding it to 30 s: faster; the text
+    /// may differ from Whisper's. Default false.
+    pub short_windows: bool,
 }
 
 /// Fills `*out_options` with the default engine options.
@@ -146,6 +150,7 @@ fn transcribe_options(options: &TranscribeOptions) -> VfTranscribeOptions {
         on_segment: None,
         user_data: std::ptr::null_mut(),
         timeout_ms: options.timeout.map_or(0, |t| t.as_millis() as u64),
+        short_windows: options.short_windows,
     }
 }
 
@@ -211,6 +216,7 @@ pub(crate) unsafe fn transcribe_call(
             .map(str::to_string);
     core.timestamps = options.timestamps;
     core.timeout = (options.timeout_ms > 0).then(|| Duration::from_millis(options.timeout_ms));
+    core.short_windows = options.short_windows;
     sink.callback = options.on_segment;
     sink.user_data = options.user_data;
     Ok((core, sink))

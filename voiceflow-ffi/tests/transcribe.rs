@@ -116,6 +116,23 @@ fn report_wav_is_transcribed_with_segments_then_bad_input_and_close_are_codes() 
     assert_eq!(unsafe { CStr::from_ptr(language) }, c"en");
     unsafe { vf_transcript_free(transcript) };
 
+    // A short window hears the same words.
+    assert!(!options.short_windows, "off by default");
+    options.short_windows = true;
+    options.on_segment = None;
+    let status = unsafe {
+        vf_engine_transcribe_wav_bytes(engine, wav.as_ptr(), wav.len(), &options, &mut transcript)
+    };
+    assert_eq!(status, VfStatus::VF_OK);
+    let mut short_text = null();
+    unsafe { vf_transcript_text(transcript, &mut short_text) };
+    let short_text = unsafe { CStr::from_ptr(short_text) }.to_str().unwrap();
+    assert_eq!(
+        words(short_text),
+        "please send the quarterly report to the finance team by friday"
+    );
+    unsafe { vf_transcript_free(transcript) };
+
     let second = [0.1_f32; 16_000];
     let nan = [f32::NAN; 16];
     let cases: [(&[f32], u32, u16, VfStatus); 4] = [

@@ -82,7 +82,10 @@ impl Engine {
     /// raises stops the transcription and is raised here. `timeout`: the
     /// longest the call may take in seconds, waiting for a turn included
     /// (RequestTimeoutError after it); None waits as long as it takes.
-    #[pyo3(signature = (audio, sample_rate=16000, *, language=None, task="transcribe", beam_size=1, initial_prompt=None, timestamps=true, on_segment=None, timeout=None))]
+    /// `short_windows`: encode a window with less than 30 s of audio at its
+    /// own length (rounded up to 5 s) instead of padding it: faster; the
+    /// text may differ from Whisper's.
+    #[pyo3(signature = (audio, sample_rate=16000, *, language=None, task="transcribe", beam_size=1, initial_prompt=None, timestamps=true, on_segment=None, timeout=None, short_windows=false))]
     #[allow(clippy::too_many_arguments)]
     fn transcribe(
         &self,
@@ -96,6 +99,7 @@ impl Engine {
         timestamps: bool,
         on_segment: Option<Py<PyAny>>,
         timeout: Option<f64>,
+        short_windows: bool,
     ) -> PyResult<Transcript> {
         let timeout = timeout
             .map(|seconds| {
@@ -113,6 +117,7 @@ impl Engine {
             initial_prompt,
             timestamps,
             timeout,
+            short_windows,
             ..TranscribeOptions::default()
         };
         let input = AudioInput::extract(audio, sample_rate)?;

@@ -213,16 +213,23 @@ impl Mel {
     /// domain, as long-form transcription does). Frames past the end and
     /// beyond 3000 are left out. Returns `n_mels * 3000` values, row-major.
     pub fn window(&self, start: usize, len: usize) -> Vec<f32> {
-        let mut out = vec![0.0f32; self.n_mels * N_FRAMES];
+        self.window_of_width(start, len, N_FRAMES)
+    }
+
+    /// Like [`Mel::window`], into a window of `width` frames (`width` at
+    /// most 3000): `n_mels * width` values.
+    pub fn window_of_width(&self, start: usize, len: usize, width: usize) -> Vec<f32> {
+        let width = width.min(N_FRAMES);
+        let mut out = vec![0.0f32; self.n_mels * width];
         let start = start.min(self.n_frames);
-        let len = len.min(N_FRAMES).min(self.n_frames - start);
+        let len = len.min(width).min(self.n_frames - start);
         if len == 0 {
             return out;
         }
         for (src, dst) in self
             .data
             .chunks_exact(self.n_frames)
-            .zip(out.chunks_exact_mut(N_FRAMES))
+            .zip(out.chunks_exact_mut(width))
         {
             dst[..len].copy_from_slice(&src[start..start + len]);
         }
@@ -385,6 +392,12 @@ mod tests {
         // Length capped at 3000; start past the end gives all zeros.
         assert_eq!(&mel.window(0, 5000)[..N_FRAMES], &mel.data[..N_FRAMES]);
         assert!(mel.window(9999, 10).iter().all(|&v| v == 0.0));
+        // A narrower window: the same frames, padded to its own width.
+        let short = mel.window_of_width(2000, 300, 500);
+        assert_eq!(short.len(), 2 * 500);
+        assert_eq!(&short[..300], &mel.data[2000..2300]);
+        assert!(short[300..500].iter().all(|&v| v == 0.0));
+        assert_eq!(&short[500..800], &mel.data[3501 + 2000..3501 + 2300]);
         let empty = ex.compute(&[], 0);
         assert_eq!(empty.window(0, 3000), vec![0.0; 2 * N_FRAMES]);
         assert_eq!(mel.get(2, 0), None);

@@ -10,13 +10,13 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::fallback::{decode_with_fallback, should_skip};
+use super::fallback::{decode_with_fallback, needs_fallback, should_skip};
 use super::language::detect_language;
 use super::window::{Prompt, WindowTask};
 use super::WindowBackend;
 use crate::audio::mel::Mel;
 use crate::audio::{HOP_LENGTH, N_FRAMES, SAMPLE_RATE};
-use crate::config::TranscribeOptions;
+use crate::config::{TranscribeOptions, SHORT_WINDOW_STEP_FRAMES};
 use crate::model::special_tokens::SpecialTokens;
 use crate::transcript::{Progress, Segment, Timings};
 use crate::Result;
@@ -111,6 +111,21 @@ pub(crate) enum LanguageChoice {
     Detect,
 }
 
+/// The width in frames of the window that holds `segment_size` frames: 3000
+/// (30 s, as Whisper pads every window), or with `short` the frames rounded
+/// up to [`SHORT_WINDOW_STEP_FRAMES`].
+fn window_frames(segment_size: usize, short: bool) -> usize {
+    if short {
+        segment_size
+            .div_ceil(SHORT_WINDOW_STEP_FRAMES)
+            .max(1)
+            .saturating_mul(SHORT_WINDOW_STEP_FRAMES)
+            .min(N_FRAMES)
+    } else {
+        N_FRAMES
+    }
+}
+
 /// Transcribes the whole `mel` window after window through `backend`,
 /// calling `on_segment` for each segment as it is produced; stops early when
 /// it returns `Break`.
@@ -159,8 +174,10 @@ pub(crate) fn transcribe(
             continue;
         }
 
+        let frames = window_frames(segment_size, options.short_windows);
         let started = Instant::now();
-        let mut decoder = backend.open_window(mel.window(seek, segment_size), N_FRAMES)?;
+        let window = mel.window_of_width(seek, segment_size, frames);
+        let mut decoder = backend.open_window(window, frames)?;
         timings.encoder_s += started.elapsed().as_secs_f64();
 
         let started = Instant::now();
@@ -182,16 +199,46 @@ pub(crate) fn transcribe(
             options.timestamps,
             n_ctx,
         );
-        let result = decode_with_fallback(
+        // A short window gets one try at temperature 0; Whisper's own
+        // fallback runs on the 30-s window below.
+        let first_try;
+        let window_options = if frames < N_FRAMES {
+            first_try = TranscribeOptions {
+                temperatures: vec![0.0],
+                ..options.clone()
+            };
+            &first_try
+        } else {
+            options
+        };
+        let mut result = decode_with_fallback(
             decoder.as_mut(),
             task,
             &prompt,
-            options,
+            window_options,
             &mut rng,
             &mut logits,
         )?;
         drop(decoder);
         timings.decoder_s += started.elapsed().as_secs_f64();
+        if frames < N_FRAMES && needs_fallback(&result, options) {
+            // The short window failed the quality thresholds (a loop, low
+            // confidence: how a model trained on 30-s windows fails on less):
+            // the window is decoded as Whisper decodes it.
+            let started = Instant::now();
+            let mut decoder = backend.open_window(mel.window(seek, segment_size), N_FRAMES)?;
+            timings.encoder_s += started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            result = decode_with_fallback(
+                decoder.as_mut(),
+                task,
+                &prompt,
+                options,
+                &mut rng,
+                &mut logits,
+            )?;
+            timings.decoder_s += started.elapsed().as_secs_f64();
+        }
 
         if should_skip(&result, options) {
             seek += segment_size;
@@ -238,6 +285,16 @@ pub(crate) fn transcribe(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_windows_round_up_to_the_step_and_never_pass_30_s() {
+        assert_eq!(window_frames(1, false), N_FRAMES);
+        assert_eq!(window_frames(1, true), 500);
+        assert_eq!(window_frames(500, true), 500);
+        assert_eq!(window_frames(501, true), 1000);
+        assert_eq!(window_frames(2999, true), N_FRAMES);
+        assert_eq!(window_frames(N_FRAMES, true), N_FRAMES);
+    }
     use crate::model::special_tokens::tests::specials;
 
     const TS: u32 = 50363;

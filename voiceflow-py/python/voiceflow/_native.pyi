@@ -156,6 +156,7 @@ class Engine:
         timestamps: bool = True,
         on_segment: Callable[[Segment, Progress], bool | None] | None = None,
         timeout: float | None = None,
+        short_windows: bool = False,
     ) -> Transcript: ...
     def stream(
         self,
