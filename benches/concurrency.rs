@@ -70,19 +70,13 @@ struct Level {
     peak_rss_mb: f64,
 }
 
-/// `(count, sum)` of one of the engine's histograms.
-fn histogram(engine: &Engine, name: &str) -> (u64, f64) {
+/// Mean of one of the engine's histograms (each level has an engine of its own).
+fn mean(engine: &Engine, name: &str) -> f64 {
     engine
         .metrics()
         .snapshot()
         .histogram(name, &[])
-        .map_or((0, 0.0), |h| (h.count, h.sum))
-}
-
-/// Mean of the values a histogram received since `before`.
-fn mean_since(engine: &Engine, name: &str, before: (u64, f64)) -> f64 {
-    let (count, sum) = histogram(engine, name);
-    (sum - before.1) / (count - before.0).max(1) as f64
+        .map_or(0.0, |h| h.mean)
 }
 
 fn run_level(
@@ -92,11 +86,6 @@ fn run_level(
     seconds: f64,
     short_windows: bool,
 ) -> Level {
-    let names = [
-        "voiceflow_encoder_batch_size",
-        "voiceflow_decoder_batch_size",
-    ];
-    let before: Vec<(u64, f64)> = names.iter().map(|n| histogram(engine, n)).collect();
     reset_peak_rss();
     let stop = AtomicBool::new(false);
     let started = Instant::now();
@@ -139,8 +128,8 @@ fn run_level(
         latencies_ms,
         audio_s: results.iter().map(|r| r.3).sum(),
         elapsed_s,
-        encoder_batch: mean_since(engine, names[0], before[0]),
-        decoder_batch: mean_since(engine, names[1], before[1]),
+        encoder_batch: mean(engine, "voiceflow_encoder_batch_size"),
+        decoder_batch: mean(engine, "voiceflow_decoder_batch_size"),
         peak_rss_mb: peak_rss_mb(),
     }
 }
@@ -223,17 +212,15 @@ fn main() {
     for &batching in &[true, false] {
         let mut config = EngineConfig::new(&model);
         config.intra_op_threads = threads;
+        let defaults = SchedulerConfig::default();
         config.scheduler = SchedulerConfig {
             batching,
             max_active_windows: env_or(
                 "VOICEFLOW_BENCH_ACTIVE_WINDOWS",
-                SchedulerConfig::default().max_active_windows,
+                defaults.max_active_windows,
             ),
-            max_encoder_batch: env_or(
-                "VOICEFLOW_BENCH_ENCODER_BATCH",
-                SchedulerConfig::default().max_encoder_batch,
-            ),
-            ..SchedulerConfig::default()
+            max_encoder_batch: env_or("VOICEFLOW_BENCH_ENCODER_BATCH", defaults.max_encoder_batch),
+            ..defaults
         };
         for &users in &levels {
             // An engine and a registry per level: its stage metrics are that level's alone.
@@ -294,6 +281,6 @@ fn main() {
         "concurrency.json"
     };
     std::fs::write(dir.join(name), serde_json::to_string_pretty(&out).unwrap())
-        .expect("write concurrency.json");
+        .expect("write the bench's JSON");
     println!("wrote {}", dir.join(name).display());
 }

@@ -116,10 +116,7 @@ pub(crate) enum LanguageChoice {
 /// up to [`SHORT_WINDOW_STEP_FRAMES`].
 fn window_frames(segment_size: usize, short: bool) -> usize {
     if short {
-        segment_size
-            .div_ceil(SHORT_WINDOW_STEP_FRAMES)
-            .max(1)
-            .saturating_mul(SHORT_WINDOW_STEP_FRAMES)
+        (segment_size.div_ceil(SHORT_WINDOW_STEP_FRAMES).max(1) * SHORT_WINDOW_STEP_FRAMES)
             .min(N_FRAMES)
     } else {
         N_FRAMES
@@ -175,10 +172,14 @@ pub(crate) fn transcribe(
         }
 
         let frames = window_frames(segment_size, options.short_windows);
-        let started = Instant::now();
-        let window = mel.window_of_width(seek, segment_size, frames);
-        let mut decoder = backend.open_window(window, frames)?;
-        timings.encoder_s += started.elapsed().as_secs_f64();
+        let mut open = |frames: usize| {
+            let started = Instant::now();
+            let window = mel.window_of_width(seek, segment_size, frames);
+            let decoder = backend.open_window(window, frames);
+            timings.encoder_s += started.elapsed().as_secs_f64();
+            decoder
+        };
+        let mut decoder = open(frames)?;
 
         let started = Instant::now();
         if language.is_none() {
@@ -225,9 +226,7 @@ pub(crate) fn transcribe(
             // The short window failed the quality thresholds (a loop, low
             // confidence: how a model trained on 30-s windows fails on less):
             // the window is decoded as Whisper decodes it.
-            let started = Instant::now();
-            let mut decoder = backend.open_window(mel.window(seek, segment_size), N_FRAMES)?;
-            timings.encoder_s += started.elapsed().as_secs_f64();
+            let mut decoder = open(N_FRAMES)?;
             let started = Instant::now();
             result = decode_with_fallback(
                 decoder.as_mut(),
@@ -285,6 +284,7 @@ pub(crate) fn transcribe(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::special_tokens::tests::specials;
 
     #[test]
     fn short_windows_round_up_to_the_step_and_never_pass_30_s() {
@@ -295,7 +295,6 @@ mod tests {
         assert_eq!(window_frames(2999, true), N_FRAMES);
         assert_eq!(window_frames(N_FRAMES, true), N_FRAMES);
     }
-    use crate::model::special_tokens::tests::specials;
 
     const TS: u32 = 50363;
 
