@@ -5,6 +5,7 @@
 //!                      [--beam-size N] [--threads N] [--format text|json|srt|vtt]
 //!                      [--stats[=table|json|prometheus]] FILE...
 //! voiceflow stream [--model DIR] [--realtime] [--timestamps] [--rate HZ] [--channels N] FILE.wav|-
+//! voiceflow serve [--config voiceflow.toml] [--model DIR] [--listen ADDR] [--token-file FILE]
 //! ```
 
 use std::io::IsTerminal;
@@ -19,6 +20,7 @@ use voiceflow_core::metrics::MetricsSnapshot;
 use voiceflow_core::model::files::resolve_model_dir;
 use voiceflow_core::{Engine, EngineConfig, Task, TranscribeOptions, Transcript};
 
+mod serve;
 mod stream;
 
 /// Inputs longer than this get a progress bar (when stderr is a terminal).
@@ -42,6 +44,10 @@ enum Command {
     /// Live captions of a WAV file or of raw s16le audio on stdin (`-`):
     /// partials in place (on a terminal), finals on their own lines.
     Stream(stream::StreamArgs),
+    /// The server: WebSocket streaming (/v1/stream), OpenAI's transcription
+    /// API (/v1/audio/transcriptions), /healthz, /readyz, /metrics and a
+    /// live page at /.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -122,6 +128,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Transcribe(args) => transcribe_files(&args),
         Command::Stream(args) => stream::run(&args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 
