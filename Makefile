@@ -82,10 +82,14 @@ install:
 	    -e 's|@LIBS_PRIVATE@|$(FFI_LIBS_PRIVATE)|' voiceflow-ffi/voiceflow.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/voiceflow.pc
 
-## make test-python: the converter's tests and the Python bindings' tests (on the installed wheel)
+## make test-python: the converter's tests, the Python bindings' tests (on the installed wheel),
+## and the server's tests with OpenAI's client and headless Chromium (on the voiceflow program)
 test-python: python-bindings
 	@mkdir -p $(TEST_LOGS)
-	set -o pipefail; $(PY) -m pytest -q -rs tests/python 2>&1 | tee $(TEST_LOGS)/python.log
+	scripts/setup.sh browser
+	$(CARGO) build --bin voiceflow
+	set -o pipefail; VOICEFLOW_BIN=$(TARGET_DIR)/debug/voiceflow \
+	    $(PY) -m pytest -q -rs tests/python 2>&1 | tee $(TEST_LOGS)/python.log
 	@scripts/test_summary.sh python $(TEST_LOGS)/python.log
 
 ## make python-bindings: build the voiceflow wheel (abi3, release) and install it into .venv;

@@ -7,6 +7,7 @@
 #   scripts/setup.sh model NAME      models/whisper-NAME (NAME: tiny.en, base, tiny.en-split)
 #   scripts/setup.sh vad             models/silero-vad/silero_vad.onnx (Silero VAD, MIT)
 #   scripts/setup.sh c-tools         valgrind and pkg-config (apt) for the C API tests
+#   scripts/setup.sh browser         chromium and chromedriver (apt) for the live page's test
 #
 # Every step is skipped when its result is already there and up to date.
 set -euo pipefail
@@ -124,10 +125,13 @@ vad() {
     log "Silero VAD in $out"
 }
 
-c_tools() {
+# Installs, with apt, the Debian package of each command=package pair whose
+# command is missing.
+apt_install() {
     local missing=()
-    command -v valgrind >/dev/null || missing+=(valgrind)
-    command -v pkg-config >/dev/null || missing+=(pkg-config)
+    for pair in "$@"; do
+        command -v "${pair%%=*}" >/dev/null || missing+=("${pair#*=}")
+    done
     [ ${#missing[@]} -gt 0 ] || return 0
     command -v apt-get >/dev/null || { log "please install ${missing[*]}"; exit 1; }
     local sudo=()
@@ -137,6 +141,10 @@ c_tools() {
     "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+c_tools() { apt_install valgrind=valgrind pkg-config=pkg-config; }
+
+browser() { apt_install chromium=chromium chromedriver=chromium-driver; }
+
 case "${1:-}" in
     venv) venv ;;
     venv-dev) venv scripts/requirements-dev.txt ;;
@@ -144,5 +152,6 @@ case "${1:-}" in
     model) shift; for m in "$@"; do model "$m"; done ;;
     vad) vad ;;
     c-tools) c_tools ;;
-    *) echo "usage: $0 venv|venv-dev|runtime|model NAME...|vad|c-tools" >&2; exit 2 ;;
+    browser) browser ;;
+    *) echo "usage: $0 venv|venv-dev|runtime|model NAME...|vad|c-tools|browser" >&2; exit 2 ;;
 esac

@@ -6,7 +6,8 @@
 class CaptureProcessor extends AudioWorkletProcessor {
   constructor() {
     super();
-    this.frame = new Int16Array(Math.round(sampleRate / 10));
+    this.size = Math.round(sampleRate / 10);
+    this.frame = new Int16Array(this.size);
     this.filled = 0;
   }
 
@@ -16,9 +17,10 @@ class CaptureProcessor extends AudioWorkletProcessor {
       for (let i = 0; i < channel.length; i++) {
         const s = Math.max(-1, Math.min(1, channel[i]));
         this.frame[this.filled++] = s < 0 ? s * 0x8000 : s * 0x7fff;
-        if (this.filled === this.frame.length) {
+        if (this.filled === this.size) {
+          // Transferred, not copied: the old frame is detached after this.
           this.port.postMessage(this.frame.buffer, [this.frame.buffer]);
-          this.frame = new Int16Array(this.frame.length);
+          this.frame = new Int16Array(this.size);
           this.filled = 0;
         }
       }
