@@ -54,8 +54,10 @@ impl Tokens {
         })
     }
 
-    /// Whether `presented` (absent: `None`) lets a client in. Every accepted
-    /// token is compared, in constant time, whatever matches.
+    /// Whether `presented` (absent: `None`) lets a client in: an accepted
+    /// token, or no token at all when anonymous clients are allowed (a wrong
+    /// token is refused even then). Every accepted token is compared, in
+    /// constant time, whatever matches.
     pub fn admits(&self, presented: Option<&str>) -> bool {
         let Some(presented) = presented else {
             return self.anonymous;
@@ -65,7 +67,7 @@ impl Tokens {
         for token in &self.accepted {
             found |= token.as_slice().ct_eq(presented);
         }
-        bool::from(found) || self.anonymous
+        bool::from(found)
     }
 }
 
@@ -122,7 +124,9 @@ mod tests {
     fn no_token_needs_allow_anonymous() {
         let e = tokens(&[], false).unwrap_err();
         assert!(e.to_string().contains("auth.tokens"), "{e}");
-        assert!(tokens(&[], true).unwrap().admits(None));
+        let anonymous = tokens(&[], true).unwrap();
+        assert!(anonymous.admits(None));
+        assert!(!anonymous.admits(Some("guess")));
         assert!(tokens(&[""], true).is_err());
     }
 

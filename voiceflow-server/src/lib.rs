@@ -31,7 +31,7 @@ mod routes;
 mod state;
 pub mod ws;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -84,21 +84,40 @@ impl Server {
         let state = self.state.clone();
         let app = routes::router(self.state.clone());
         let draining = state.clone();
+        let (signalled, drain_started) = tokio::sync::oneshot::channel();
         let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: draining open streams");
             draining.0.draining.store(true, Ordering::Release);
             draining.0.shutdown.send_replace(true);
+            let _ = signalled.send(Instant::now());
         });
-        let served = serve.await;
-        let deadline = Instant::now() + config::secs(state.0.config.shutdown.drain_timeout_s);
-        while state.0.streams.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        let left = state.0.streams.load(Ordering::Acquire);
-        if left > 0 {
-            tracing::warn!("{left} stream(s) did not finish within the drain timeout");
-        }
+        let mut serve = tokio::spawn(serve.into_future());
+        let served = tokio::select! {
+            served = &mut serve => Some(served),
+            started = drain_started => {
+                // The drain clock runs from the signal: streams and HTTP
+                // requests in flight share it.
+                let started = started.unwrap_or_else(|_| Instant::now());
+                let deadline = started + config::secs(state.0.config.shutdown.drain_timeout_s);
+                let drained = async {
+                    let served = (&mut serve).await;
+                    while state.0.streams.load(Ordering::Acquire) > 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                    served
+                };
+                match tokio::time::timeout_at(deadline.into(), drained).await {
+                    Ok(served) => Some(served),
+                    Err(_) => {
+                        let left = state.0.streams.load(Ordering::Acquire);
+                        tracing::warn!("drain timeout: {left} stream(s) and the requests in flight are cut off");
+                        serve.abort();
+                        None
+                    }
+                }
+            }
+        };
         if let Some(store) = state.store() {
             let store = std::sync::Arc::clone(store);
             tokio::task::spawn_blocking(move || store.flush())
@@ -106,10 +125,16 @@ impl Server {
                 .map_err(|e| Error::Inference(format!("flushing failed: {e}")))??;
         }
         state.0.engine.close();
-        served.map_err(|e| Error::Io {
-            path: "<listener>".into(),
-            source: e,
-        })
+        match served {
+            Some(Ok(Err(e))) => Err(Error::Io {
+                path: "<listener>".into(),
+                source: e,
+            }),
+            Some(Err(e)) if e.is_panic() => {
+                Err(Error::Inference(format!("the server panicked: {e}")))
+            }
+            _ => Ok(()),
+        }
     }
 }
 

@@ -49,12 +49,14 @@ impl Format {
             "srt" => Format::Srt,
             "vtt" => Format::Vtt,
             "verbose_json" => Format::VerboseJson,
-            other => return Err(ApiError::invalid(
-                "response_format",
-                format!(
+            other => {
+                return Err(ApiError::invalid(
+                    "response_format",
+                    format!(
                     "response_format must be json, text, srt, vtt or verbose_json, got {other:?}"
                 ),
-            )),
+                ))
+            }
         })
     }
 }

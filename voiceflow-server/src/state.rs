@@ -182,7 +182,7 @@ impl ServerMetrics {
         );
         registry.describe(
             "voiceflow_server_http_requests_total",
-            "HTTP requests, by endpoint and status",
+            "HTTP requests to the transcription endpoint, by status",
         );
         ServerMetrics {
             open_streams: registry.gauge("voiceflow_server_open_streams", &[]),

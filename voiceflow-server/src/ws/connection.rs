@@ -66,7 +66,10 @@ fn clone_error(error: &Error) -> Error {
             capacity: *capacity,
         },
         Error::InvalidAudio(m) => Error::InvalidAudio(m.clone()),
+        Error::InvalidArgument(m) => Error::InvalidArgument(m.clone()),
         Error::Timeout(d) => Error::Timeout(*d),
+        Error::Closed(what) => Error::Closed(what),
+        Error::Cancelled(m) => Error::Cancelled(m.clone()),
         other => Error::Inference(other.to_string()),
     }
 }
@@ -512,7 +515,7 @@ fn discard(session: StreamingSession) {
 fn close_code(error: &Error) -> u16 {
     match error {
         Error::Overloaded { .. } | Error::QueueFull { .. } => close::TRY_AGAIN_LATER,
-        Error::InvalidAudio(_) => close::INVALID_PAYLOAD,
+        Error::InvalidAudio(_) | Error::InvalidWav { .. } => close::INVALID_PAYLOAD,
         Error::InvalidArgument(_) => close::POLICY,
         _ => close::INTERNAL,
     }
