@@ -890,3 +890,68 @@ fn sigterm_mid_stream_loses_no_stored_record() {
         );
     }
 }
+
+#[tokio::test]
+async fn peers_that_stop_answering_pings_are_dropped() {
+    let server = TestServer::start(false, |c| {
+        c.websocket.ping_interval_s = 0.2;
+        c.websocket.idle_timeout_s = 600.0;
+    });
+    // A client that keeps reading answers the pings (tungstenite replies
+    // while it reads); one that stops reading never does.
+    let mut alive = connect(server.addr, Some(TOKEN)).await.unwrap();
+    start(&mut alive, json!({})).await;
+    let mut silent = connect(server.addr, Some(TOKEN)).await.unwrap();
+    start(&mut silent, json!({})).await;
+    let dropped = "voiceflow_server_rejects_total{reason=\"dead_peer\"}";
+    let silent_dropped_then_ten_intervals = async {
+        while counter(&server.state, dropped) == 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    tokio::select! {
+        message = read(&mut alive) => panic!("the reading client got {message:?}"),
+        waited = tokio::time::timeout(MESSAGE_WAIT, silent_dropped_then_ten_intervals) => {
+            waited.expect("the silent peer is dropped");
+        }
+    }
+    assert_eq!(counter(&server.state, dropped), 1, "only the silent peer");
+    alive
+        .send(Message::text(r#"{"type":"end"}"#))
+        .await
+        .unwrap();
+    let (messages, close) = read_to_close(&mut alive).await;
+    assert_eq!(
+        (messages.last().unwrap()["type"].clone(), close),
+        (json!("done"), Some(1000))
+    );
+}
+
+#[test]
+fn a_bad_configuration_key_stops_the_program_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("voiceflow.toml");
+    std::fs::write(&config, "[websocket]\nmax_connection = 10\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_voiceflow"))
+        .arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("max_connection") && stderr.contains("voiceflow.toml"),
+        "{stderr}"
+    );
+    // No token anywhere: refused before the model loads.
+    std::fs::write(&config, "[engine]\nthreads = 1\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_voiceflow"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no token configured"));
+}
