@@ -156,7 +156,7 @@ fn round(puts: u64, progress: &AtomicU64) -> (u64, u64) {
         scope.spawn(|| {
             let mut n = 0u64;
             while writing.load(Ordering::Acquire) {
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     store.search(&format!("item{n}"), 10).expect("search");
                 } else {
                     let page = store.query(&Query::new().limit(20)).expect("query");
