@@ -326,7 +326,7 @@ impl Connection {
                         self.state.0.metrics.reject("dead_peer");
                         return Stop::Gone;
                     }
-                    if self.socket.send(Message::Ping(Default::default())).await.is_err() {
+                    if self.send_frame(Message::Ping(Default::default())).await.is_err() {
                         return Stop::Gone;
                     }
                 }
@@ -460,10 +460,22 @@ impl Connection {
         let metrics = &self.state.0.metrics;
         metrics.messages_out.inc();
         metrics.bytes_out.add(text.len() as u64);
-        self.socket
-            .send(Message::Text(text.into()))
-            .await
-            .map_err(|_| ())
+        self.send_frame(Message::Text(text.into())).await
+    }
+
+    /// Sends one frame. A client that stops reading fills its TCP window
+    /// and would hold the stream (and its slot) forever: a frame that cannot
+    /// be sent within two ping intervals drops the client.
+    async fn send_frame(&mut self, frame: Message) -> Result<(), ()> {
+        let patience = 2 * secs(self.state.0.config.websocket.ping_interval_s);
+        match tokio::time::timeout(patience, self.socket.send(frame)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(()),
+            Err(_) => {
+                self.state.0.metrics.reject("slow_reader");
+                Err(())
+            }
+        }
     }
 
     /// Ends the connection as `stop` says.
@@ -483,7 +495,7 @@ impl Connection {
             code,
             reason: reason.into(),
         };
-        if self.socket.send(Message::Close(Some(frame))).await.is_err() {
+        if self.send_frame(Message::Close(Some(frame))).await.is_err() {
             return;
         }
         // The client answers with its own close frame; wait for it briefly
