@@ -49,7 +49,9 @@ def word_errors(reference: str, heard: str) -> int:
 async def one_stream(url: str, token: str, frames: list[bytes], expected: str) -> dict:
     outcome: dict = {"ok": False, "error": None, "latency_s": None}
     try:
-        async with connect(url + "/v1/stream", open_timeout=60, max_size=None,
+        # The server pings; the client answers (its own pings are off, so that
+        # a client process starved of CPU does not fail its streams).
+        async with connect(url + "/v1/stream", open_timeout=60, max_size=None, ping_interval=None,
                            additional_headers={"Authorization": f"Bearer {token}"}) as ws:
             await ws.send(json.dumps({"type": "start", "sample_rate": 16000}))
             ready = json.loads(await ws.recv())

@@ -67,6 +67,12 @@ pub struct EngineSection {
     /// Transcriptions that may wait beyond those; more are refused with an
     /// `overloaded` error. Default: 100.
     pub max_queued_transcriptions: usize,
+    /// Encode audio shorter than 30 s at its own length, rounded up to 5 s
+    /// ([`voiceflow_core::TranscribeOptions::short_windows`]), for streams'
+    /// finals and uploads (partials always are). Default: `true`: dictation
+    /// is short; measured 2.48% WER against 4.29% with 30-s windows on 29
+    /// recordings, and 2.8x the throughput at 50 callers.
+    pub short_windows: bool,
 }
 
 impl Default for EngineSection {
@@ -78,6 +84,7 @@ impl Default for EngineSection {
             runtime: None,
             max_concurrent_transcriptions: scheduler.max_concurrent,
             max_queued_transcriptions: scheduler.max_queued,
+            short_windows: true,
         }
     }
 }

@@ -180,6 +180,7 @@ async fn transcribe(
         language: request.language,
         initial_prompt: request.prompt.filter(|p| !p.trim().is_empty()),
         timeout: Some(secs(state.0.config.http.request_timeout_s)),
+        short_windows: state.0.config.engine.short_windows,
         ..TranscribeOptions::default()
     };
     if let Some(t) = request.temperature {

@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use super::fallback::{decode_with_fallback, needs_fallback, should_skip};
 use super::language::detect_language;
 use super::window::{Prompt, WindowTask};
-use super::WindowBackend;
+use super::{Limits, WindowBackend};
 use crate::audio::mel::Mel;
 use crate::audio::{HOP_LENGTH, N_FRAMES, SAMPLE_RATE};
 use crate::config::{TranscribeOptions, SHORT_WINDOW_STEP_FRAMES};
@@ -27,6 +27,10 @@ const FRAME_SECONDS: f64 = HOP_LENGTH as f64 / SAMPLE_RATE as f64;
 const FRAMES_PER_TIMESTAMP: usize = 2;
 /// Above this temperature the next window is not prompted with this one's text.
 const PROMPT_RESET_ON_TEMPERATURE: f32 = 0.5;
+/// Mel frames (10 ms each) of a short window per token it may sample: 10
+/// tokens a second of window, more than twice the fastest speech (about 4.5
+/// tokens a second, timestamps included).
+const FRAMES_PER_SHORT_WINDOW_TOKEN: usize = 10;
 
 /// One window cut at its timestamps.
 #[derive(Debug, Clone, PartialEq)]
@@ -212,9 +216,29 @@ pub(crate) fn transcribe(
         } else {
             options
         };
+        // ... and at most one token per 100 ms of its width, twice the
+        // fastest speech, so that a loop stops early instead of running to
+        // `sample_len` (224) and then falling back.
+        let short_task;
+        let window_task = if frames < N_FRAMES {
+            short_task = WindowTask {
+                tokenizer: task.tokenizer,
+                filters: task.filters.clone(),
+                limits: Limits {
+                    sample_len: task
+                        .limits
+                        .sample_len
+                        .min(frames / FRAMES_PER_SHORT_WINDOW_TOKEN),
+                    n_ctx,
+                },
+            };
+            &short_task
+        } else {
+            task
+        };
         let mut result = decode_with_fallback(
             decoder.as_mut(),
-            task,
+            window_task,
             &prompt,
             window_options,
             &mut rng,
@@ -281,9 +305,27 @@ pub(crate) fn transcribe(
     Ok(LongformOutput { segments, language })
 }
 
+/// The most tokens a window `frames` wide may sample (of `sample_len`).
+fn short_window_sample_len(frames: usize, sample_len: usize) -> usize {
+    sample_len.min(frames / FRAMES_PER_SHORT_WINDOW_TOKEN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_windows_sample_ten_tokens_a_second_at_most() {
+        assert_eq!(short_window_sample_len(500, 224), 50);
+        assert_eq!(short_window_sample_len(2500, 224), 224);
+        assert_eq!(short_window_sample_len(2000, 224), 200);
+        // Twice the fastest dictation (4.5 tokens a second, timestamps
+        // included) fits any window, up to Whisper's own limit.
+        for frames in (500..N_FRAMES).step_by(SHORT_WINDOW_STEP_FRAMES) {
+            let fastest = 2.0 * 4.5 * frames as f64 / 100.0;
+            assert!(short_window_sample_len(frames, 224) as f64 >= fastest.min(224.0));
+        }
+    }
     use crate::model::special_tokens::tests::specials;
 
     #[test]

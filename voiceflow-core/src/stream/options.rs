@@ -22,8 +22,9 @@ pub struct StreamOptions {
     /// `false`: no voice activity detection; all audio is speech, cut into
     /// utterances of `vad.max_speech_duration_s`.
     pub detect_speech: bool,
-    /// How often the open utterance is transcribed again for a partial;
-    /// `None`: no partials.
+    /// How often the open utterance is transcribed again for a partial
+    /// (and at least twice as long as the last partial took, so that busy
+    /// engines get fewer); `None`: no partials.
     pub partial_interval: Option<Duration>,
     /// Audio pushed but not yet taken in by the session, in seconds, beyond
     /// which [`super::StreamingSession::push`] refuses more
@@ -72,14 +73,21 @@ impl StreamOptions {
         Ok(())
     }
 
-    /// Options of a partial: greedy, one temperature, no timestamps, so
-    /// that the unstable hypothesis costs one decoding pass.
+    /// Options of a partial: greedy, one temperature, no timestamps, a short
+    /// encoder window (the open utterance's length, rounded up to 5 s,
+    /// instead of 30 s), and no quality thresholds (so no second decoding on
+    /// a 30-s window), so that the unstable hypothesis costs one cheap
+    /// decoding pass. The final decodes the utterance with the caller's
+    /// options.
     pub(super) fn partial_transcribe(&self) -> TranscribeOptions {
         TranscribeOptions {
             beam_size: 1,
             temperatures: vec![0.0],
             timestamps: false,
             vad_filter: None,
+            short_windows: true,
+            compression_ratio_threshold: None,
+            logprob_threshold: None,
             ..self.transcribe.clone()
         }
     }

@@ -37,6 +37,13 @@ const KEEP_BEFORE_S: usize = 1;
 /// Shortest open utterance worth a partial, in seconds.
 const MIN_PARTIAL_S: f64 = 0.3;
 
+/// A partial waits at least this many times as long as the last one took,
+/// so that partials take at most half of a stream's time: when many
+/// streams share a busy engine, each partial takes longer (it waits for its
+/// turn) and every stream's partials come less often by themselves, leaving
+/// the engine to the finals.
+const PARTIAL_COST_FACTOR: u32 = 2;
+
 /// Seconds in `samples` at 16 kHz.
 fn seconds(samples: usize) -> f64 {
     samples as f64 / f64::from(SAMPLE_RATE)
@@ -58,8 +65,9 @@ pub(super) struct Worker {
     committed: Vec<Segment>,
     language: Option<(String, f32)>,
     timings: Timings,
-    /// When the last partial was made, and up to which sample.
-    last_partial: Option<(Instant, usize)>,
+    /// When the last partial was made, up to which sample, and how long it
+    /// took.
+    last_partial: Option<(Instant, usize, Duration)>,
 }
 
 impl Worker {
@@ -228,8 +236,11 @@ impl Worker {
             return None;
         }
         match self.last_partial {
-            Some((_, covered)) if covered >= end => None,
-            Some((at, covered)) if covered > start => Some(interval.saturating_sub(at.elapsed())),
+            Some((_, covered, _)) if covered >= end => None,
+            Some((at, covered, cost)) if covered > start => {
+                let wait = interval.max(cost * PARTIAL_COST_FACTOR);
+                Some(wait.saturating_sub(at.elapsed()))
+            }
             _ => Some(Duration::ZERO),
         }
     }
@@ -239,10 +250,11 @@ impl Worker {
         let (Some(start), end) = (self.detector.speech_start(), self.received()) else {
             return Ok(ControlFlow::Continue(()));
         };
+        let started = Instant::now();
         let transcript =
             self.engine
                 .transcribe(self.slice(start, end), SAMPLE_RATE, &self.partial_options)?;
-        self.last_partial = Some((Instant::now(), end));
+        self.last_partial = Some((Instant::now(), end, started.elapsed()));
         if transcript.text.is_empty() {
             return Ok(ControlFlow::Continue(()));
         }

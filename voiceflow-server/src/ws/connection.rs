@@ -172,6 +172,7 @@ impl Connection {
         }
         let mut options = StreamOptions::default();
         options.transcribe.language = start.language.clone();
+        options.transcribe.short_windows = self.state.0.config.engine.short_windows;
         options.transcribe.task = match start.task {
             TaskName::Transcribe => Task::Transcribe,
             TaskName::Translate => Task::Translate,
