@@ -225,10 +225,7 @@ pub(crate) fn transcribe(
                 tokenizer: task.tokenizer,
                 filters: task.filters.clone(),
                 limits: Limits {
-                    sample_len: task
-                        .limits
-                        .sample_len
-                        .min(frames / FRAMES_PER_SHORT_WINDOW_TOKEN),
+                    sample_len: short_window_sample_len(frames, task.limits.sample_len),
                     n_ctx,
                 },
             };
