@@ -191,6 +191,13 @@ fn sustained_writes_deletes_and_searches_never_hang() {
         let (d, r) = round(puts, &progress);
         (deletes, reads, rounds) = (deletes + d, reads + r, rounds + 1);
         left -= puts;
+        if rounds % 10 == 0 {
+            report(&format!(
+                "store_soak: round {rounds}, {} operations, {:.0} s\n",
+                progress.load(Ordering::Relaxed),
+                started.elapsed().as_secs_f64()
+            ));
+        }
     }
     done.store(true, Ordering::Relaxed);
     dog.join().unwrap();
