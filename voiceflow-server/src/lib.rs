@@ -93,8 +93,12 @@ impl Server {
             let _ = signalled.send(Instant::now());
         });
         let mut serve = tokio::spawn(serve.into_future());
+        // Biased: the signal is sent before a graceful stop lets `serve`
+        // end, so when both are ready it was a shutdown, and open streams
+        // must drain before the engine closes. `serve` alone ends only on a
+        // listener error.
         let served = tokio::select! {
-            served = &mut serve => Some(served),
+            biased;
             started = drain_started => {
                 // The drain clock runs from the signal: streams and HTTP
                 // requests in flight share it.
@@ -117,6 +121,7 @@ impl Server {
                     }
                 }
             }
+            served = &mut serve => Some(served),
         };
         if let Some(store) = state.store() {
             let store = std::sync::Arc::clone(store);
