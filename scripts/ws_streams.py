@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import statistics
 import time
 import wave
@@ -27,23 +26,16 @@ from pathlib import Path
 
 from websockets.asyncio.client import connect
 
+from eval_wer import edit_distance, normalize
+
 REPO = Path(__file__).resolve().parents[1]
 FRAME_S = 0.1
 TRAILING_SILENCE_S = 1.0
 
 
-def words(text: str) -> list[str]:
-    return re.sub(r"[^\w']+", " ", text.lower()).split()
-
-
 def word_errors(reference: str, heard: str) -> int:
-    ref, hyp = words(reference), words(heard)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        diagonal, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (r != h))
-    return row[-1]
+    """Word edit distance after the evaluation's normalisation."""
+    return edit_distance(normalize(reference), normalize(heard))
 
 
 async def one_stream(url: str, token: str, frames: list[bytes], expected: str) -> dict:

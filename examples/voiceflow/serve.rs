@@ -34,7 +34,7 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// The file's configuration with the flags applied.
+    /// The file's configuration (checked) with the flags applied.
     fn config(&self) -> voiceflow_core::Result<ServerConfig> {
         let mut config = match &self.config {
             Some(path) => ServerConfig::load(path)?,
@@ -56,7 +56,7 @@ impl ServeArgs {
             config.storage.path = Some(store.clone());
         }
         config.auth.allow_anonymous |= self.allow_anonymous;
-        config.validate()?;
+        // `Server::bind` checks the result.
         Ok(config)
     }
 }

@@ -4,6 +4,7 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +24,7 @@ const MODEL_ID: &str = "whisper-1";
 /// What a transcription request asks for.
 #[derive(Debug, Default)]
 struct Request {
-    file: Option<Vec<u8>>,
+    file: Option<Bytes>,
     language: Option<String>,
     prompt: Option<String>,
     format: Format,
@@ -217,7 +218,7 @@ async fn read_form(mut multipart: Multipart) -> Result<Request, ApiError> {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             let bytes = field.bytes().await.map_err(form_error)?;
-            request.file = Some(bytes.to_vec());
+            request.file = Some(bytes);
             continue;
         }
         let value = field.text().await.map_err(form_error)?;

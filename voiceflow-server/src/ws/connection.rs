@@ -14,7 +14,7 @@ use voiceflow_core::{Error, Segment, Task};
 
 use super::finals::Finals;
 use super::pcm;
-use super::protocol::{close, error_code, ClientText, ServerMessage, Start, TaskName};
+use super::protocol::{close, ClientText, ServerMessage, Start, TaskName};
 use crate::config::secs;
 use crate::state::AppState;
 
@@ -25,7 +25,9 @@ const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
 enum Event {
     Partial(Partial),
     Final(Segment),
-    Failed(Error),
+    /// The session failed: its close code and `error` message (library
+    /// errors are not `Clone`, so they are turned into these at once).
+    Failed(u16, ServerMessage),
 }
 
 /// The observer of a stream's session: forwards to the connection's task.
@@ -41,7 +43,10 @@ impl StreamObserver for Forward {
     }
 
     fn on_error(&mut self, error: &Error) {
-        let _ = self.0.send(Event::Failed(clone_error(error)));
+        let _ = self.0.send(Event::Failed(
+            close_code(error),
+            ServerMessage::from_error(error),
+        ));
     }
 }
 
@@ -55,34 +60,23 @@ impl Forward {
     }
 }
 
-/// The error as the client will see it (library errors are not `Clone`).
-fn clone_error(error: &Error) -> Error {
-    match error {
-        Error::Overloaded { running, queued } => Error::Overloaded {
-            running: *running,
-            queued: *queued,
-        },
-        Error::QueueFull { capacity } => Error::QueueFull {
-            capacity: *capacity,
-        },
-        Error::InvalidAudio(m) => Error::InvalidAudio(m.clone()),
-        Error::InvalidArgument(m) => Error::InvalidArgument(m.clone()),
-        Error::Timeout(d) => Error::Timeout(*d),
-        Error::Closed(what) => Error::Closed(what),
-        Error::Cancelled(m) => Error::Cancelled(m.clone()),
-        other => Error::Inference(other.to_string()),
-    }
-}
-
 /// Why the stream's loop stops.
 enum Stop {
     /// The client asked (`end`), went idle, or the server shuts down: send
     /// the remaining finals and `done`, then close with this code.
     Flush(u16, &'static str),
-    /// Refuse: send `message`, drop the session, close with `code`.
-    Refuse(u16, ServerMessage, &'static str),
+    /// Refuse: send the `error` message, drop the session, close with the
+    /// code; counted under the message's error code.
+    Refuse(u16, ServerMessage),
     /// The client is gone (closed, or silent past two pings).
     Gone,
+}
+
+impl Stop {
+    /// The refusal for a library error.
+    fn from_error(error: &Error) -> Stop {
+        Stop::Refuse(close_code(error), ServerMessage::from_error(error))
+    }
 }
 
 /// One client's connection.
@@ -183,19 +177,20 @@ impl Connection {
             tokio::task::spawn_blocking(move || engine.stream(options, Forward(events_tx))).await;
         let session = match opened {
             Ok(Ok(session)) => session,
-            Ok(Err(e)) => {
-                let code = close_code(&e);
-                return Stop::Refuse(code, ServerMessage::from_error(&e), error_code(&e));
-            }
+            Ok(Err(e)) => return Stop::from_error(&e),
             Err(e) => {
                 let m = ServerMessage::error("internal", format!("cannot start the session: {e}"));
-                return Stop::Refuse(close::INTERNAL, m, "internal");
+                return Stop::Refuse(close::INTERNAL, m);
             }
         };
-        let language = start.language.clone().unwrap_or_else(|| {
-            let info = self.state.0.engine.model_info();
-            info.languages.first().cloned().unwrap_or_default()
-        });
+        // The language asked for, or an English-only model's; `None` when a
+        // multilingual model detects it (the finals do not say which).
+        let info = self.state.0.engine.model_info();
+        let language = match &start.language {
+            Some(language) => Some(language.clone()),
+            None if !info.multilingual => info.languages.first().cloned(),
+            None => None,
+        };
         let (post_tx, mut post) = mpsc::unbounded_channel();
         let store = start.store.then(|| self.state.store().cloned()).flatten();
         let mut finals = Finals::start(
@@ -279,9 +274,7 @@ impl Connection {
         loop {
             tokio::select! {
                 event = events.recv() => match event {
-                    Some(Event::Failed(e)) => {
-                        return Stop::Refuse(close_code(&e), ServerMessage::from_error(&e), error_code(&e));
-                    }
+                    Some(Event::Failed(code, message)) => return Stop::Refuse(code, message),
                     Some(event) => {
                         if self.on_event(event, finals).await.is_err() {
                             return Stop::Gone;
@@ -289,7 +282,7 @@ impl Connection {
                     }
                     None => {
                         let m = ServerMessage::error("internal", "the session ended early");
-                        return Stop::Refuse(close::INTERNAL, m, "internal");
+                        return Stop::Refuse(close::INTERNAL, m);
                     }
                 },
                 message = post.recv(), if post_open => match message {
@@ -373,11 +366,7 @@ impl Connection {
                 close::TRY_AGAIN_LATER,
                 "audio arrives faster than it is transcribed; slow down",
             )),
-            Err(e) => Err(Stop::Refuse(
-                close_code(&e),
-                ServerMessage::from_error(&e),
-                error_code(&e),
-            )),
+            Err(e) => Err(Stop::from_error(&e)),
         }
     }
 
@@ -401,7 +390,7 @@ impl Connection {
                 finals.push(segment);
                 self.send(&message).await
             }
-            Event::Failed(e) => self.send(&ServerMessage::from_error(&e)).await,
+            Event::Failed(_, message) => self.send(&message).await,
         }
     }
 
@@ -453,7 +442,7 @@ impl Connection {
 
     /// A refusal: counted under `code`, told to the client, then closed.
     fn refuse(&self, code: &'static str, close_code: u16, why: impl Into<String>) -> Stop {
-        Stop::Refuse(close_code, ServerMessage::error(code, why), code)
+        Stop::Refuse(close_code, ServerMessage::error(code, why))
     }
 
     async fn send(&mut self, message: &ServerMessage) -> Result<(), ()> {
@@ -484,7 +473,8 @@ impl Connection {
         let (code, reason) = match stop {
             Stop::Gone => return,
             Stop::Flush(code, reason) => (code, reason),
-            Stop::Refuse(code, message, counted) => {
+            Stop::Refuse(code, message) => {
+                let counted = message.code().unwrap_or("internal");
                 self.state.0.metrics.reject(counted);
                 if self.send(&message).await.is_err() {
                     return;

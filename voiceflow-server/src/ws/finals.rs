@@ -27,7 +27,8 @@ struct Plan {
     state: AppState,
     context: Option<Context>,
     store: Option<Arc<Store>>,
-    language: String,
+    /// `None`: not known (detected by a multilingual model).
+    language: Option<String>,
     session: String,
     out: mpsc::UnboundedSender<ServerMessage>,
 }
@@ -40,7 +41,7 @@ impl Finals {
         state: &AppState,
         context: Option<Context>,
         store: Option<Arc<Store>>,
-        language: String,
+        language: Option<String>,
         session: String,
         out: mpsc::UnboundedSender<ServerMessage>,
     ) -> Finals {
@@ -115,7 +116,7 @@ impl Plan {
                 context: self.context.unwrap_or_default().into(),
                 raw_text: segment.text.clone(),
                 enhanced_text: enhanced,
-                language: self.language.clone(),
+                language: self.language.clone().unwrap_or_default(),
                 model: self.state.0.engine.model_info().name.clone(),
                 audio_duration_s: f64::from(segment.end - segment.start),
                 metadata: BTreeMap::from([
@@ -155,7 +156,10 @@ impl Plan {
     /// at once, never a wait).
     async fn enhance(&self, text: &str, context: Context) -> Result<String> {
         let timeout = Duration::from_secs_f64(self.state.0.config.ai_enhancement.timeout_s);
-        let request = EnhanceRequest::new(context).language(self.language.clone());
+        let mut request = EnhanceRequest::new(context);
+        if let Some(language) = &self.language {
+            request = request.language(language.clone());
+        }
         let ticket = self
             .state
             .0

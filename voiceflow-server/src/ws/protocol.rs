@@ -213,6 +213,14 @@ impl ServerMessage {
         }
     }
 
+    /// The code of an `error` message; `None` for the other messages.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            ServerMessage::Error { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
     /// An `error` message.
     pub fn error(code: &'static str, message: impl Into<String>) -> ServerMessage {
         ServerMessage::Error {
