@@ -6,6 +6,8 @@
 //!                      [--stats[=table|json|prometheus]] FILE...
 //! voiceflow stream [--model DIR] [--realtime] [--timestamps] [--rate HZ] [--channels N] FILE.wav|-
 //! voiceflow serve [--config voiceflow.toml] [--model DIR] [--listen ADDR] [--token-file FILE]
+//! voiceflow loadtest [--profile smoke|standard|full|FILE.toml] [--targets engine,enhance,store,ws]
+//!                    [--url ws://127.0.0.1:PORT --token-file FILE] [--out DIR]
 //! ```
 
 use std::io::IsTerminal;
@@ -20,6 +22,7 @@ use voiceflow_core::metrics::MetricsSnapshot;
 use voiceflow_core::model::files::resolve_model_dir;
 use voiceflow_core::{Engine, EngineConfig, Task, TranscribeOptions, Transcript};
 
+mod loadtest;
 mod serve;
 mod stream;
 
@@ -48,6 +51,10 @@ enum Command {
     /// API (/v1/audio/transcriptions), /healthz, /readyz, /metrics and a
     /// live page at /.
     Serve(serve::ServeArgs),
+    /// The load-testing suite: progressive, sustained, spike, stress and
+    /// volume runs against the engine, enhancement, store and WebSocket
+    /// server; writes results.json, report.md and PNG charts.
+    Loadtest(loadtest::LoadtestArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -129,6 +136,7 @@ fn main() -> ExitCode {
         Command::Transcribe(args) => transcribe_files(&args),
         Command::Stream(args) => stream::run(&args),
         Command::Serve(args) => serve::run(args),
+        Command::Loadtest(args) => loadtest::run(&args),
     }
 }
 

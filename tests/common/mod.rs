@@ -101,40 +101,8 @@ pub fn samples(name: &str) -> Vec<f32> {
     audio.samples
 }
 
-/// Lowercase words without punctuation.
-pub fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '\'' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
-}
-
-/// Word-level edit distance between two texts after [`words`].
-pub fn word_errors(reference: &str, hypothesis: &str) -> (usize, usize) {
-    let r = words(reference);
-    let h = words(hypothesis);
-    let mut row: Vec<usize> = (0..=h.len()).collect();
-    for (i, rw) in r.iter().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, hw) in h.iter().enumerate() {
-            let cost = usize::from(rw != hw);
-            let next = (prev + cost).min(row[j] + 1).min(row[j + 1] + 1);
-            prev = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    (row[h.len()], r.len())
-}
+#[allow(unused_imports)] // each test binary uses its own subset
+pub use voiceflow_core::transcript::{word_errors, words};
 
 /// Normalised word error rate of `hypothesis` against `reference`.
 pub fn wer(reference: &str, hypothesis: &str) -> f64 {

@@ -182,3 +182,41 @@ mod tests {
         assert_eq!(Progress::default().fraction(), 1.0);
     }
 }
+
+/// The words of `text` as a word error count sees them: lowercase, split on
+/// anything but letters, digits and apostrophes.
+pub fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|word| !word.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Word edit distance of `hypothesis` from `reference` (substitutions,
+/// insertions and deletions after [`words`]) and the reference's word count:
+/// their ratio is the word error rate.
+pub fn word_errors(reference: &str, hypothesis: &str) -> (usize, usize) {
+    let reference = words(reference);
+    let errors = strsim::generic_levenshtein(&reference, &words(hypothesis));
+    (errors, reference.len())
+}
+
+#[cfg(test)]
+mod word_tests {
+    use super::*;
+
+    #[test]
+    fn words_ignore_case_and_punctuation_but_keep_apostrophes() {
+        assert_eq!(words("Don't stop, NOW!"), ["don't", "stop", "now"]);
+        assert!(words(" ... ").is_empty());
+    }
+
+    #[test]
+    fn word_errors_count_substitutions_insertions_and_deletions() {
+        assert_eq!(word_errors("the cat sat", "The cat sat."), (0, 3));
+        assert_eq!(word_errors("the cat sat", "a cat sat down"), (2, 3));
+        assert_eq!(word_errors("the cat sat", ""), (3, 3));
+        assert_eq!(word_errors("", "hello"), (1, 0));
+    }
+}
