@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::{manifest, model_dir, samples, wer};
 use voiceflow_core::stream::{Partial, StreamObserver, StreamOptions};
-use voiceflow_core::vad::{SileroVad, SpeechDetector, Vad, VadOptions};
+use voiceflow_core::vad::{SileroPool, SileroVad, SpeechDetector, Vad, VadOptions};
 use voiceflow_core::{Engine, Error, Segment, TranscribeOptions};
 
 /// Per-utterance bound, as for offline transcription of the same clips
@@ -108,6 +108,32 @@ fn silero_probabilities_match_the_python_reference() {
             probabilities[frame]
         );
     }
+}
+
+#[test]
+fn streams_sharing_one_silero_session_keep_their_own_state() {
+    // Two streams' frames interleaved on a pool of one session give each
+    // stream exactly what it gets alone: the recurrent state is the
+    // stream's, not the session's (same graph, same inputs: same floats).
+    let pool = Arc::new(SileroPool::load(&vad_model(), None, 1).unwrap());
+    let (report, door) = (samples("report.wav"), samples("door.wav"));
+    let alone = |audio: &[f32]| -> Vec<f32> {
+        let mut vad = SileroVad::load(&vad_model(), None).unwrap();
+        audio
+            .chunks_exact(512)
+            .map(|frame| vad.probability(frame).unwrap())
+            .collect()
+    };
+    let (mut a, mut b) = (SileroVad::new(pool.clone()), SileroVad::new(pool));
+    let frames = report.len().min(door.len()) / 512;
+    let (mut shared_a, mut shared_b) = (Vec::new(), Vec::new());
+    for (fa, fb) in report.chunks_exact(512).zip(door.chunks_exact(512)) {
+        shared_a.push(a.probability(fa).unwrap());
+        shared_b.push(b.probability(fb).unwrap());
+    }
+    assert_eq!(shared_a, alone(&report)[..frames]);
+    assert_eq!(shared_b, alone(&door)[..frames]);
+    assert!(shared_a.iter().any(|&p| p > 0.5) && shared_b.iter().any(|&p| p > 0.5));
 }
 
 #[test]

@@ -66,6 +66,8 @@ pub struct Engine {
     max_audio_duration_s: f64,
     metrics: Arc<Metrics>,
     stages: EngineMetrics,
+    /// The Silero sessions its streams share (made by the first stream).
+    pub(crate) silero: std::sync::Mutex<Option<Arc<vad::SileroPool>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -105,6 +107,7 @@ impl Engine {
             max_audio_duration_s: config.max_audio_duration_s,
             metrics,
             stages,
+            silero: std::sync::Mutex::new(None),
         })
     }
 

@@ -29,7 +29,7 @@ mod silero;
 
 pub use detector::{SpeechDetector, SpeechSpan};
 pub use options::{resolve_model, VadOptions, VOICEFLOW_VAD_MODEL};
-pub use silero::SileroVad;
+pub use silero::{SileroPool, SileroVad};
 
 use crate::Result;
 
