@@ -23,7 +23,7 @@ VERSION     := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 
 # What a static link needs besides libvoiceflow.a (`rustc --print native-static-libs`, Linux).
 FFI_LIBS_PRIVATE := -ldl -lgcc_s -lutil -lrt -lpthread -lm -lc
 
-.PHONY: run test setup setup-test models lint test-rust test-c test-python python-bindings test-bindings bench bench-python bench-enhance-quality eval clean-models header install
+.PHONY: run test setup setup-test models lint readiness-report test-rust test-c test-python python-bindings test-bindings bench bench-python bench-enhance-quality eval clean-models header install
 
 ## make run: set up (first time), build, transcribe the bundled sample, print text + timings
 run: setup
@@ -102,6 +102,17 @@ python-bindings: setup-test
 ## make test-bindings: only the Python bindings' tests and example
 test-bindings: python-bindings
 	$(PY) -m pytest -q tests/python/test_bindings_*.py
+
+## make readiness-report: the standard load-test profile (release, 2 threads), written up as
+## docs/readiness-report.md with its charts in docs/readiness/ (results.json stays in target/readiness)
+readiness-report: setup
+	$(CARGO) build --release --bin voiceflow
+	rm -rf $(TARGET_DIR)/readiness docs/readiness
+	status=0; ./target/release/voiceflow loadtest --profile standard --threads $(THREADS) \
+	    --out $(TARGET_DIR)/readiness || status=$$?; \
+	mkdir -p docs/readiness && cp $(TARGET_DIR)/readiness/*.png docs/readiness/ && \
+	sed -e 's|](\([a-z]*-[a-z]*\.png\))|](readiness/\1)|' $(TARGET_DIR)/readiness/report.md \
+	    > docs/readiness-report.md; exit $$status
 
 ## make bench: criterion benchmarks (store, enhance, mel, transcribe)
 bench: setup

@@ -85,11 +85,7 @@ pub fn long_recording(clips: &[Clip], seconds: f64) -> Clip {
         text.push(clip.text.as_str());
     }
     Clip {
-        name: format!(
-            "{} clips, {:.0} s",
-            text.len(),
-            samples.len() as f64 / f64::from(RATE)
-        ),
+        name: format!("{} clips", text.len()),
         text: text.join(" "),
         samples: samples.into(),
     }

@@ -258,11 +258,17 @@ async fn shared_scenarios<T: Target>(
         "store" => limits.store,
         _ => limits.ws,
     };
-    let mut results = vec![runner.progressive(&target, profile).await];
-    results.push(runner.sustained(&target, profile, pid).await);
-    results.push(runner.spike(&target, profile).await);
-    results.push(runner.stress(&target, profile, max_p95_ms).await);
-    results
+    // Each scenario's result notes the target's state after it.
+    let noted = |mut result: ScenarioResult| {
+        result.notes.extend(target.state());
+        result
+    };
+    vec![
+        noted(runner.progressive(&target, profile).await),
+        noted(runner.sustained(&target, profile, pid).await),
+        noted(runner.spike(&target, profile).await),
+        noted(runner.stress(&target, profile, max_p95_ms).await),
+    ]
 }
 
 /// A fixture's text as raw dictation: lowercase, no punctuation.

@@ -184,7 +184,7 @@ impl Profile {
                 hold_s: 10.0,
             },
             pace: 1.0,
-            max_requests_per_user: 10_000,
+            max_requests_per_user: 5_000,
             request_timeout_s: 60.0,
             thresholds: [
                 "engine.progressive.success_rate >= 0.99",

@@ -148,6 +148,9 @@ impl RunReport {
         };
         std::fs::create_dir_all(out).map_err(io(out))?;
         self.charts = self.write_charts(out)?;
+        for scenario in &mut self.scenarios {
+            scenario.thin();
+        }
         let json_path = out.join("results.json");
         let json = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::InvalidArgument(format!("results.json: {e}")))?;
@@ -413,7 +416,7 @@ impl RunReport {
 
     fn scenario_section(&self, md: &mut String, s: &ScenarioResult) {
         let _ = writeln!(md, "### {}\n", s.scenario);
-        md.push_str("| Users | Operations | Success | Mean ms | P50 ms | P95 ms | P99 ms | Max ms | Throughput |\n|---|---|---|---|---|---|---|---|---|\n");
+        md.push_str("| Users (or operation) | Operations | Success | Mean ms | P50 ms | P95 ms | P99 ms | Max ms | Throughput |\n|---|---|---|---|---|---|---|---|---|\n");
         let row = |md: &mut String, users: String, summary: &Summary| {
             let _ = writeln!(
                 md,

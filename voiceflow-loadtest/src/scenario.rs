@@ -22,6 +22,11 @@ pub trait Target: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// Request number `seq` of user `user`.
     fn request(self: Arc<Self>, user: usize, seq: u64) -> Request;
+    /// What the report should know of the target's state after a scenario
+    /// (such as how many records the store holds).
+    fn state(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The run's clock and bounds, shared by every scenario.
@@ -98,8 +103,11 @@ pub struct ScenarioResult {
     pub target: &'static str,
     /// `progressive`, `sustained`, `spike`, `stress`, `volume` or `connections`.
     pub scenario: &'static str,
-    /// Every sample, in the order they ended.
+    /// Every sample, in the order they ended (thinned evenly to at most
+    /// [`MAX_SAMPLES_KEPT`] when written; summaries count them all).
     pub samples: Vec<Sample>,
+    /// How many samples there were before thinning.
+    pub samples_total: usize,
     /// All samples' summary.
     pub summary: Summary,
     /// Per level (progressive and stress), per phase (spike).
@@ -152,6 +160,7 @@ impl ScenarioResult {
             target,
             scenario,
             summary: Summary::of(&samples, wall_s),
+            samples_total: samples.len(),
             samples,
             levels: Vec::new(),
             spike: None,
@@ -164,7 +173,24 @@ impl ScenarioResult {
     }
 }
 
+/// Samples results.json keeps per scenario: fast in-process targets make
+/// millions, and a file of gigabytes helps no one.
+pub const MAX_SAMPLES_KEPT: usize = 50_000;
+
 impl ScenarioResult {
+    /// Keeps every k-th sample so that at most [`MAX_SAMPLES_KEPT`] remain;
+    /// the summaries were made from all of them.
+    pub fn thin(&mut self) {
+        let every = self.samples.len().div_ceil(MAX_SAMPLES_KEPT).max(1);
+        if every > 1 {
+            let mut n = 0;
+            self.samples.retain(|_| {
+                n += 1;
+                n % every == 0
+            });
+        }
+    }
+
     /// The scenario's summary taken from operation `op` alone, over
     /// `wall_s` (the other operations stay in samples and `per_op`).
     pub fn summarising(mut self, op: &str, wall_s: f64) -> Self {

@@ -186,6 +186,13 @@ impl Target for StoreTarget {
         "store"
     }
 
+    fn state(&self) -> Option<String> {
+        Some(format!(
+            "the store held {} records afterwards (each request puts one)",
+            self.store.count()
+        ))
+    }
+
     fn request(self: Arc<Self>, user: usize, seq: u64) -> Request {
         Box::pin(async move {
             let n = user * 100_003 + seq as usize;
