@@ -51,10 +51,16 @@ fn a_deleted_record_leaves_nothing_in_the_index() {
     let dir = tempfile::tempdir().unwrap();
     let (kept, deleted) = {
         let store = open(dir.path(), passphrase());
-        let ids = store.put_batch(&[sample(1), sample(2)]).unwrap();
-        // Merge both into the index, then delete one.
-        assert_eq!(store.search("transcript", 5).unwrap().len(), 2);
+        // More records pending than a search reads one by one: the search
+        // merges them all into the index first. Then one is deleted.
+        let data: Vec<_> = (0..4_200).map(sample).collect();
+        let ids: Vec<_> = data
+            .chunks(700)
+            .flat_map(|chunk| store.put_batch(chunk).unwrap())
+            .collect();
+        assert_eq!(store.search("item1", 5).unwrap().len(), 1);
         store.delete(&ids[1]).unwrap();
+        assert!(store.search("item1", 5).unwrap().is_empty());
         (ids[0], ids[1])
     };
     for name in ["records", "tokens", "pending", "index"] {

@@ -5,8 +5,12 @@
 //! list and a *pending* mark: three sled keys whatever the number of words
 //! (one index key per word would cost a sled update each). Pending records
 //! are folded into the index in bulk ("merged") by a background thread after
-//! every [`MERGE_AFTER`] writes, and by every query that uses the index
-//! before it reads it, so a query sees every record written before it. Each
+//! every [`MERGE_AFTER`] writes. A query reads the merged chunks and the
+//! token lists of the records still pending, so it sees every record
+//! written before it without starting a merge round of its own (a round per
+//! query would make the rounds, and the keys every lookup reads, grow with
+//! the number of queries); only a backlog of more than
+//! [`QUERY_READS_PENDING`] records is merged first. Each
 //! round of a merge gets a new number, recorded in a small tree, and adds,
 //! for every token it saw, one chunk: `merge number ‖ token` → the ids of up
 //! to [`MERGE_BATCH`] records. Keys of a round follow those of the rounds
@@ -22,7 +26,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock, RwLockWriteGuard};
 use std::thread::JoinHandle;
 
 use crossbeam::channel::{self, Sender};
@@ -38,6 +42,9 @@ const MERGE_AFTER: usize = 1024;
 /// Pending records merged per round, and so the most ids a chunk holds
 /// (16 KiB of ids).
 const MERGE_BATCH: usize = 1024;
+/// Pending records a query reads one by one; a larger backlog (after a
+/// burst of writes the merge thread has not caught up with) is merged first.
+const QUERY_READS_PENDING: usize = 4 * MERGE_BATCH;
 
 /// A change to one chunk: its key and its new value (`None` removes it).
 pub(super) type ChunkWrite = (Vec<u8>, Option<Vec<u8>>);
@@ -54,13 +61,14 @@ pub(super) struct InvertedIndex {
     pub(super) chunks: sled::Tree,
     /// Merge number → empty, for every merge round.
     rounds: sled::Tree,
-    lock: Mutex<()>,
+    /// Held for writing by merges and deletions, for reading by queries.
+    lock: RwLock<()>,
     /// Records written since the last merge was requested.
     writes_since_merge: AtomicUsize,
 }
 
-/// Proof that the index lock is held.
-pub(super) type IndexGuard<'a> = MutexGuard<'a, ()>;
+/// Proof that the index lock is held for writing.
+pub(super) type IndexGuard<'a> = RwLockWriteGuard<'a, ()>;
 
 impl InvertedIndex {
     /// The index kept in `db`'s trees.
@@ -74,13 +82,13 @@ impl InvertedIndex {
             pending,
             chunks: tree("index")?,
             rounds: tree("index-rounds")?,
-            lock: Mutex::new(()),
+            lock: RwLock::new(()),
         })
     }
 
-    /// Takes the index lock.
+    /// Takes the index lock for writing.
     pub(super) fn lock(&self) -> IndexGuard<'_> {
-        self.lock.lock().unwrap_or_else(PoisonError::into_inner)
+        self.lock.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Counts `written` new pending records; whether a merge is due.
@@ -95,12 +103,43 @@ impl InvertedIndex {
         true
     }
 
-    /// Merges every pending record, so that the index is complete.
-    pub(super) fn bring_up_to_date(&self) -> Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
+    /// The ids, ascending, of the records that have every one of `tokens`:
+    /// from the merged chunks and from the token lists of pending records.
+    pub(super) fn ids_with_all(&self, tokens: &[Token]) -> Result<Vec<RecordId>> {
+        if self
+            .pending
+            .iter()
+            .keys()
+            .nth(QUERY_READS_PENDING)
+            .is_some()
+        {
+            self.merge(&self.lock())?;
         }
-        self.merge(&self.lock())
+        // No merge or deletion moves ids between the chunks and the
+        // pending records while the lock is held for reading.
+        let _reading = self.lock.read().unwrap_or_else(PoisonError::into_inner);
+        let mut sets = tokens
+            .iter()
+            .map(|token| self.ids_with_token(token))
+            .collect::<Result<Vec<_>>>()?;
+        sets.sort_by_key(Vec::len);
+        let mut ids = sets.swap_remove(0);
+        for set in &sets {
+            ids.retain(|id| set.binary_search(id).is_ok());
+        }
+        for key in self.pending.iter().keys() {
+            let id = record_id(&key.map_err(storage_error)?)?;
+            if let Some(list) = self.tokens.get(id.as_bytes()).map_err(storage_error)? {
+                let have: Vec<&Token> = split_tokens(&list).collect();
+                if tokens.iter().all(|token| have.contains(&token)) {
+                    ids.push(id);
+                }
+            }
+        }
+        // A merge cut short leaves its records both merged and pending.
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// Folds the records pending when it starts into the chunks (records
@@ -279,4 +318,37 @@ fn encode_ids(ids: &[RecordId]) -> Vec<u8> {
 
 fn decode_ids(value: &[u8]) -> Result<Vec<RecordId>> {
     value.chunks(ID_LEN).map(record_id).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{RecordData, Store, StoreConfig, StoreKey};
+
+    fn note(text: &str) -> RecordData {
+        RecordData {
+            raw_text: text.into(),
+            ..RecordData::default()
+        }
+    }
+
+    #[test]
+    fn searches_between_writes_see_every_record_and_start_no_merge_rounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::open(dir.path(), StoreKey::unencrypted(), StoreConfig::default()).unwrap();
+        for n in 1..=50 {
+            store.put(&note(&format!("meeting note {n}"))).unwrap();
+            assert_eq!(store.search("meeting", 100).unwrap().len(), n);
+            assert_eq!(store.search(&format!("note {n}"), 100).unwrap().len(), 1);
+        }
+        // 50 writes are far from a background merge; before, every search
+        // merged what was pending into a round of its own.
+        let index = store.merger.index();
+        assert_eq!(index.rounds.len(), 0);
+        assert_eq!(index.pending.len(), 50);
+        let gone = store.search("note 7", 1).unwrap()[0].id;
+        store.delete(&gone).unwrap();
+        assert_eq!(store.search("meeting", 100).unwrap().len(), 49);
+        assert!(store.search("note 7", 100).unwrap().is_empty());
+    }
 }

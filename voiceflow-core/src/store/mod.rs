@@ -79,8 +79,8 @@
 //! Keyword search uses a *blind index*: keyed HMACs of normalised words map
 //! to record ids. A record's tokens are written in the same transaction as
 //! the record; a background thread folds them into the inverted index in
-//! bulk, and every search first folds in what is still pending, so a search
-//! sees every record written before it (and none deleted). No word is
+//! bulk, and every search also reads the token lists still pending, so a
+//! search sees every record written before it (and none deleted). No word is
 //! stored in plaintext, but **equal words map to equal index keys**: someone
 //! holding the files, without the key, can tell which records share a word
 //! or a context, how many distinct words each has and how often each

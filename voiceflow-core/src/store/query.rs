@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use super::db::{record_id, storage_error, Store};
 use super::id::{unix_ms, RecordId};
-use super::index::{self, Token};
+use super::index;
 use super::record::{Record, RecordContext};
 use super::stats::Op;
 use crate::{Error, Result};
@@ -171,7 +171,7 @@ impl Store {
         let candidates: Box<dyn Iterator<Item = Result<RecordId>>> = if tokens.is_empty() {
             Box::new(newest_first(&self.records, &span))
         } else {
-            let ids = self.ids_with_all(&tokens)?;
+            let ids = self.merger.index().ids_with_all(&tokens)?;
             Box::new(
                 ids.into_iter()
                     .rev()
@@ -230,23 +230,6 @@ impl Store {
             (None, None) => Bound::Included(RecordId::MAX),
         };
         Ok(Span { lower, upper })
-    }
-
-    /// The ids, ascending, of the records that have every one of `tokens`
-    /// (after merging pending records into the index).
-    fn ids_with_all(&self, tokens: &[Token]) -> Result<Vec<RecordId>> {
-        let index = self.merger.index();
-        index.bring_up_to_date()?;
-        let mut sets = tokens
-            .iter()
-            .map(|token| index.ids_with_token(token))
-            .collect::<Result<Vec<_>>>()?;
-        sets.sort_by_key(Vec::len);
-        let mut ids = sets.swap_remove(0);
-        for set in &sets {
-            ids.retain(|id| set.binary_search(id).is_ok());
-        }
-        Ok(ids)
     }
 }
 
