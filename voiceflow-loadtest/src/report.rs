@@ -10,7 +10,7 @@ use voiceflow_core::{Error, Result};
 use crate::charts::{self, LineChart, Series};
 use crate::machine::Machine;
 use crate::profile::Profile;
-use crate::scenario::{ScenarioResult, RECOVERED_WITHIN};
+use crate::scenario::{ScenarioResult, RECOVERED_SLACK_MS, RECOVERED_WITHIN};
 use crate::stats::Summary;
 use crate::system::{LEAK_FRACTION, LEAK_MIN_MB};
 use crate::threshold::Verdict;
@@ -447,7 +447,7 @@ impl RunReport {
                 ms(spike.peak_p95_ms),
                 spike.increase,
                 spike.recovery_s.map_or("not recovered by the end of the run".to_string(), |r| format!(
-                    "recovered (every later bucket's P95 within {RECOVERED_WITHIN}x of the base) {r:.1} s after the spike"
+                    "recovered (every later bucket's P95 within {RECOVERED_WITHIN}x or {RECOVERED_SLACK_MS} ms of the base) {r:.1} s after the spike"
                 ))
             );
         }
