@@ -11,7 +11,7 @@
 
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use crate::audio::{self, mel::MelExtractor, HOP_LENGTH, SAMPLE_RATE};
@@ -66,7 +66,7 @@ pub struct Engine {
     max_audio_duration_s: f64,
     metrics: Arc<Metrics>,
     stages: EngineMetrics,
-    /// The Silero sessions its streams share (made by the first stream).
+    /// The Silero sessions its streams and VAD-filtered calls share.
     pub(crate) silero: std::sync::Mutex<Option<Arc<vad::SileroPool>>>,
 }
 
@@ -109,6 +109,24 @@ impl Engine {
             stages,
             silero: std::sync::Mutex::new(None),
         })
+    }
+
+    /// A new stream's Silero VAD (fresh state) on the sessions this engine
+    /// shares among its callers: made by the first caller (up to one per
+    /// core), kept while they use the same graph ([`vad::resolve_model`]).
+    pub(crate) fn silero_vad(&self, options: &vad::VadOptions) -> Result<vad::SileroVad> {
+        let path = vad::resolve_model(options, &self.info.dir)?;
+        let mut pool = self.silero.lock().unwrap_or_else(PoisonError::into_inner);
+        let shared = match pool.as_ref() {
+            Some(pool) if pool.path() == path => Arc::clone(pool),
+            _ => {
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let made = Arc::new(vad::SileroPool::load(&path, None, cores)?);
+                *pool = Some(Arc::clone(&made));
+                made
+            }
+        };
+        Ok(vad::SileroVad::new(shared))
     }
 
     /// What model this engine runs.
@@ -213,8 +231,11 @@ impl Engine {
 
         let prepared = self.prepare(audio)?;
         let duration_s = prepared.len() as f64 / f64::from(SAMPLE_RATE);
-        let (samples, speech) =
-            vad::filter::speech_only(&prepared, options.vad_filter.as_ref(), &self.info.dir)?;
+        let filter = match &options.vad_filter {
+            Some(vad_options) => Some((vad_options, self.silero_vad(vad_options)?)),
+            None => None,
+        };
+        let (samples, speech) = vad::filter::speech_only(&prepared, filter)?;
         timings.decode_audio_s = started.elapsed().as_secs_f64();
 
         let mel_started = Instant::now();

@@ -1,8 +1,7 @@
 //! The caller's side of a stream: pushing audio, finishing.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam::channel::{self, Sender};
@@ -12,7 +11,7 @@ use super::{StreamObserver, StreamOptions};
 use crate::audio::{self, SAMPLE_RATE};
 use crate::engine::Engine;
 use crate::transcript::Transcript;
-use crate::vad::{resolve_model, EverythingIsSpeech, SileroPool, SileroVad, SpeechDetector, Vad};
+use crate::vad::{EverythingIsSpeech, SpeechDetector, Vad};
 use crate::{Error, Result};
 
 /// State both sides of the session see.
@@ -37,22 +36,6 @@ pub struct StreamingSession {
 }
 
 impl Engine {
-    /// The Silero sessions of `path` shared by this engine's streams: made
-    /// by the first stream (up to one per core), kept while the streams
-    /// use the same graph.
-    fn silero_pool(&self, path: &Path) -> Result<Arc<SileroPool>> {
-        let mut pool = self.silero.lock().unwrap_or_else(PoisonError::into_inner);
-        match pool.as_ref() {
-            Some(pool) if pool.path() == path => Ok(Arc::clone(pool)),
-            _ => {
-                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-                let made = Arc::new(SileroPool::load(path, None, cores)?);
-                *pool = Some(Arc::clone(&made));
-                Ok(made)
-            }
-        }
-    }
-
     /// Starts a streaming session on this engine (shared with its other
     /// callers; hence the `Arc`: the session's thread holds it).
     ///
@@ -70,8 +53,7 @@ impl Engine {
         options.validate()?;
         self.check_options(&options.transcribe)?;
         let vad: Box<dyn Vad> = if options.detect_speech {
-            let path = resolve_model(&options.vad, &self.model_info().dir)?;
-            Box::new(SileroVad::new(self.silero_pool(&path)?))
+            Box::new(self.silero_vad(&options.vad)?)
         } else {
             Box::new(EverythingIsSpeech)
         };

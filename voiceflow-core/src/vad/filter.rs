@@ -3,9 +3,8 @@
 //! and a [`TimestampMap`] turns times in it back into times in the original.
 
 use std::borrow::Cow;
-use std::path::Path;
 
-use super::{resolve_model, SileroVad, SpeechDetector, SpeechSpan, VadOptions};
+use super::{SileroVad, SpeechDetector, SpeechSpan, VadOptions};
 use crate::audio::SAMPLE_RATE;
 use crate::transcript::Segment;
 use crate::Result;
@@ -75,18 +74,15 @@ impl TimestampMap {
 }
 
 /// The speech of `samples` (16-kHz mono) joined into one recording, with the
-/// map back to the original times; `samples` unchanged and the identity map
-/// when `options` is `None`. The Silero graph is found with
-/// [`resolve_model`] (relative to `whisper_dir`).
+/// map back to the original times, as `filter`'s options and VAD find it;
+/// `samples` unchanged and the identity map without a filter.
 pub fn speech_only<'a>(
     samples: &'a [f32],
-    options: Option<&VadOptions>,
-    whisper_dir: &Path,
+    filter: Option<(&VadOptions, SileroVad)>,
 ) -> Result<(Cow<'a, [f32]>, TimestampMap)> {
-    let Some(options) = options else {
+    let Some((options, vad)) = filter else {
         return Ok((Cow::Borrowed(samples), TimestampMap::default()));
     };
-    let vad = SileroVad::load(&resolve_model(options, whisper_dir)?, None)?;
     let spans = SpeechDetector::new(Box::new(vad), options)?.speech_spans(samples)?;
     Ok((Cow::Owned(join(samples, &spans)), TimestampMap::new(&spans)))
 }
