@@ -129,8 +129,7 @@ pub fn run(options: &Options) -> Result<RunReport> {
                 let target = Arc::new(StoreTarget::new(store, texts.clone()));
                 let results = runtime.block_on(async {
                     let mut results =
-                        shared_scenarios(&runner, target.clone(), profile, name, this_process)
-                            .await;
+                        shared_scenarios(&runner, target.clone(), profile, this_process).await;
                     results.push(target.volume(&runner, profile).await);
                     results
                 });
@@ -146,8 +145,7 @@ pub fn run(options: &Options) -> Result<RunReport> {
                 )?);
                 runtime.block_on(async {
                     let mut results =
-                        shared_scenarios(&runner, target.clone(), profile, name, this_process)
-                            .await;
+                        shared_scenarios(&runner, target.clone(), profile, this_process).await;
                     results.push(target.volume(&runner, profile).await);
                     results
                 })
@@ -161,8 +159,7 @@ pub fn run(options: &Options) -> Result<RunReport> {
                 let target = Arc::new(EngineTarget::new(engine, clips.clone()));
                 runtime.block_on(async {
                     let mut results =
-                        shared_scenarios(&runner, target.clone(), profile, name, this_process)
-                            .await;
+                        shared_scenarios(&runner, target.clone(), profile, this_process).await;
                     results.extend(target.volume(&runner, profile).await);
                     results
                 })
@@ -190,8 +187,7 @@ pub fn run(options: &Options) -> Result<RunReport> {
                 let mut results = runtime.block_on(async {
                     let mut results = vec![target.connections(&runner, profile).await];
                     results.extend(
-                        shared_scenarios(&runner, target.clone(), profile, name, target.server_pid)
-                            .await,
+                        shared_scenarios(&runner, target.clone(), profile, target.server_pid).await,
                     );
                     results.extend(target.volume(&runner, profile).await);
                     results
@@ -247,12 +243,11 @@ async fn shared_scenarios<T: Target>(
     runner: &Runner,
     target: Arc<T>,
     profile: &Profile,
-    name: &str,
     pid: Option<u32>,
 ) -> Vec<ScenarioResult> {
     let target: Arc<dyn Target> = target;
     let limits = &profile.stress.max_p95_ms;
-    let max_p95_ms = match name {
+    let max_p95_ms = match target.name() {
         "engine" => limits.engine,
         "enhance" => limits.enhance,
         "store" => limits.store,

@@ -63,7 +63,7 @@ impl ServerProcess {
             let path = path.to_path_buf();
             move |source| Error::Io { path, source }
         };
-        let token = format!("loadtest-{:016x}", random_u64());
+        let token = format!("loadtest-{:032x}", rand::random::<u128>());
         let tokens = setup.work.join("tokens");
         std::fs::write(&tokens, format!("{token}\n")).map_err(io(&tokens))?;
         let config_path = setup.work.join("server.toml");
@@ -183,14 +183,6 @@ fn config(setup: &ServerSetup<'_>, profile: &Profile, tokens: &Path) -> String {
 fn toml_path(path: &Path) -> String {
     let absolute: PathBuf = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     toml::Value::String(absolute.display().to_string()).to_string()
-}
-
-/// A random number for the token (from the OS, through std's hasher keys).
-fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(Instant::now().elapsed().as_nanos());
-    hasher.finish()
 }
 
 #[cfg(test)]

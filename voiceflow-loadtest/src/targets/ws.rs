@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -343,29 +342,33 @@ impl WsTarget {
         .into_bytes();
         body.extend_from_slice(wav);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let head = format!(
-            "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
-             Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n",
-            self.addr,
-            self.token,
-            body.len()
+        let (url, bearer) = (
+            format!("http://{}/v1/audio/transcriptions", self.addr),
+            format!("Bearer {}", self.token),
         );
-        let connection = |e: std::io::Error| Failure::Connection(e.to_string());
-        let mut tcp = TcpStream::connect(self.addr).await.map_err(connection)?;
-        tcp.write_all(head.as_bytes()).await.map_err(connection)?;
-        tcp.write_all(&body).await.map_err(connection)?;
-        let mut answer = Vec::new();
-        tcp.read_to_end(&mut answer).await.map_err(connection)?;
-        let answer = String::from_utf8_lossy(&answer);
-        let (status, json) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-        if !status.starts_with("HTTP/1.1 200") {
-            let line = status.lines().next().unwrap_or("").to_string();
-            return Err(if line.contains(" 503") || line.contains(" 429") {
-                Failure::Rejected(line)
-            } else {
-                Failure::Error(format!("{line}: {}", json.trim()))
-            });
+        let answered = tokio::task::spawn_blocking(move || {
+            let agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .new_agent();
+            let mut response = agent
+                .post(&url)
+                .header("Authorization", &bearer)
+                .header(
+                    "Content-Type",
+                    &format!("multipart/form-data; boundary={boundary}"),
+                )
+                .send(&body[..])?;
+            let status = response.status().as_u16();
+            Ok::<_, ureq::Error>((status, response.body_mut().read_to_string()?))
+        })
+        .await
+        .map_err(|e| Failure::Error(e.to_string()))?;
+        let (status, json) = answered.map_err(|e| Failure::Connection(e.to_string()))?;
+        match status {
+            200 => {}
+            429 | 503 => return Err(Failure::Rejected(format!("HTTP {status}: {}", json.trim()))),
+            _ => return Err(Failure::Error(format!("HTTP {status}: {}", json.trim()))),
         }
         let value: Value = serde_json::from_str(json.trim())
             .map_err(|e| Failure::Error(format!("answer is not JSON: {e}")))?;
