@@ -215,12 +215,20 @@ pub struct ShutdownSection {
     /// Seconds open streams get to finish (their finals, enhancements and
     /// stored records) before they are cancelled. Default: 30.
     pub drain_timeout_s: f64,
+    /// Seconds between the signal and the drain during which `/readyz`
+    /// answers 503 and new streams are refused with 503 while the listener
+    /// stays open, so that a load balancer's health checks take the replica
+    /// out before its port closes (at least the balancer's check interval
+    /// times its fall count). Open streams keep running meanwhile.
+    /// Default: 0 (drain at once).
+    pub readiness_grace_s: f64,
 }
 
 impl Default for ShutdownSection {
     fn default() -> Self {
         ShutdownSection {
             drain_timeout_s: 30.0,
+            readiness_grace_s: 0.0,
         }
     }
 }
@@ -262,6 +270,12 @@ impl ServerConfig {
                 )));
             }
         }
+        let grace = self.shutdown.readiness_grace_s;
+        if !(grace.is_finite() && (0.0..1e9).contains(&grace)) {
+            return Err(Error::InvalidArgument(format!(
+                "shutdown.readiness_grace_s must be zero or a positive number of seconds, got {grace}"
+            )));
+        }
         let counts = [
             ("websocket.max_connections", self.websocket.max_connections),
             (
@@ -297,7 +311,7 @@ impl ServerConfig {
     }
 }
 
-/// `seconds` (checked positive and finite by [`ServerConfig::validate`]).
+/// `seconds` (checked finite and not negative by [`ServerConfig::validate`]).
 pub(crate) fn secs(seconds: f64) -> Duration {
     Duration::from_secs_f64(seconds)
 }
@@ -314,6 +328,14 @@ mod tests {
         assert_eq!(config.websocket.ping_interval_s, 30.0);
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert!(config.storage.encryption);
+    }
+
+    #[test]
+    fn a_negative_readiness_grace_is_refused_with_its_key() {
+        let e = ServerConfig::parse("[shutdown]\nreadiness_grace_s = -1.0\n").unwrap_err();
+        assert!(e.to_string().contains("shutdown.readiness_grace_s"), "{e}");
+        let ok = ServerConfig::parse("[shutdown]\nreadiness_grace_s = 2.5\n").unwrap();
+        assert_eq!(ok.shutdown.readiness_grace_s, 2.5);
     }
 
     #[test]
@@ -336,6 +358,23 @@ mod tests {
         assert!(e.to_string().contains("websocket.ping_interval_s"), "{e}");
         let e = ServerConfig::parse("[ai_enhancement]\nqueue_size = 0\n").unwrap_err();
         assert!(e.to_string().contains("ai_enhancement.queue_size"), "{e}");
+    }
+
+    #[test]
+    fn the_kubernetes_configuration_parses() {
+        let manifest = include_str!("../../deploy/kubernetes/configmap.yaml");
+        let (_, block) = manifest.split_once("voiceflow.toml: |\n").unwrap();
+        let text: String = block
+            .lines()
+            .map(|l| l.strip_prefix("    ").unwrap_or(l))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let config = ServerConfig::parse(&text).unwrap();
+        assert_eq!(config.listen.to_string(), "0.0.0.0:8080");
+        // The grace outlasts the readiness probe's 2 s, and the drain fits
+        // in terminationGracePeriodSeconds (45 s, deployment.yaml).
+        assert!(config.shutdown.readiness_grace_s > 2.0);
+        assert!(config.shutdown.readiness_grace_s + config.shutdown.drain_timeout_s < 45.0);
     }
 
     #[test]

@@ -77,7 +77,8 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then drains: `/readyz` turns 503
-    /// and new streams are refused, open streams send their last finals
+    /// and new streams are refused (for `shutdown.readiness_grace_s` while
+    /// the port stays open, so that balancers notice), open streams send their last finals
     /// (enhanced and stored) and `done` within `shutdown.drain_timeout_s`,
     /// the store is flushed and the engine closed.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
@@ -85,10 +86,15 @@ impl Server {
         let app = routes::router(self.state.clone());
         let draining = state.clone();
         let (signalled, drain_started) = tokio::sync::oneshot::channel();
+        let grace = config::secs(state.0.config.shutdown.readiness_grace_s);
         let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown.await;
-            tracing::info!("shutting down: draining open streams");
             draining.0.draining.store(true, Ordering::Release);
+            if !grace.is_zero() {
+                tracing::info!("shutting down: not ready; draining in {grace:?}");
+                tokio::time::sleep(grace).await;
+            }
+            tracing::info!("shutting down: draining open streams");
             draining.0.shutdown.send_replace(true);
             let _ = signalled.send(Instant::now());
         });
@@ -100,8 +106,8 @@ impl Server {
         let served = tokio::select! {
             biased;
             started = drain_started => {
-                // The drain clock runs from the signal: streams and HTTP
-                // requests in flight share it.
+                // The drain clock runs from the end of the readiness grace:
+                // streams and HTTP requests in flight share it.
                 let started = started.unwrap_or_else(|_| Instant::now());
                 let deadline = started + config::secs(state.0.config.shutdown.drain_timeout_s);
                 let drained = async {
