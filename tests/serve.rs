@@ -11,14 +11,16 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::program::{serve, terminate};
+use common::ws::{
+    clips, connect, finals_text, of_type, read, read_to_close, s16_frames, start,
+    stream_in_real_time, Read,
+};
+use common::ws::{GAP_S, MESSAGE_WAIT};
 use common::{fixture, manifest, model_dir, samples, wer};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use voiceflow_core::store::{RecordId, Store, StoreConfig, StoreKey};
 use voiceflow_server::{AppState, Server, ServerConfig};
 
@@ -29,14 +31,6 @@ const PASSPHRASE: &str = "serve test passphrase";
 /// As the streaming tests (tests/stream.rs): one wrong word in a short
 /// sentence passes.
 const CLIP_WER: f64 = 0.15;
-/// Seconds of silence between clips: longer than the 500 ms that end an
-/// utterance.
-const GAP_S: f64 = 1.5;
-/// Longest wait for one server message: far beyond any decoding here, so a
-/// busy machine is slow, not failing.
-const MESSAGE_WAIT: Duration = Duration::from_secs(120);
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A server on a free loopback port, on a runtime of its own (so that every
 /// test, on its own runtime, can use it).
@@ -146,104 +140,6 @@ fn strict() -> &'static TestServer {
     })
 }
 
-/// Opens `/v1/stream`, with the token in the `Authorization` header when given.
-async fn connect(addr: SocketAddr, token: Option<&str>) -> Result<Ws, Box<dyn std::error::Error>> {
-    let mut request = format!("ws://{addr}/v1/stream").into_client_request()?;
-    if let Some(token) = token {
-        request
-            .headers_mut()
-            .insert(AUTHORIZATION, format!("Bearer {token}").parse()?);
-    }
-    Ok(tokio_tungstenite::connect_async(request).await?.0)
-}
-
-/// What the client reads next.
-#[derive(Debug)]
-enum Read {
-    Json(Value),
-    /// The server closed, with this close code (`None`: the TCP connection
-    /// ended without a close frame).
-    Closed(Option<u16>),
-}
-
-async fn read(ws: &mut Ws) -> Read {
-    loop {
-        let next = tokio::time::timeout(MESSAGE_WAIT, ws.next())
-            .await
-            .expect("a server message in time");
-        match next {
-            Some(Ok(Message::Text(text))) => {
-                return Read::Json(serde_json::from_str(&text).expect("JSON from the server"))
-            }
-            Some(Ok(Message::Close(frame))) => return Read::Closed(frame.map(|f| f.code.into())),
-            Some(Ok(_)) => continue,
-            Some(Err(_)) | None => return Read::Closed(None),
-        }
-    }
-}
-
-/// Every message until the server closes, and the close code.
-async fn read_to_close(ws: &mut Ws) -> (Vec<Value>, Option<u16>) {
-    let mut messages = Vec::new();
-    loop {
-        match read(ws).await {
-            Read::Json(m) => messages.push(m),
-            Read::Closed(code) => return (messages, code),
-        }
-    }
-}
-
-/// Sends `start` (with `extra` fields) and returns the `ready` message.
-async fn start(ws: &mut Ws, extra: Value) -> Value {
-    let mut message = json!({"type": "start"});
-    if let (Some(m), Some(e)) = (message.as_object_mut(), extra.as_object()) {
-        m.extend(e.clone());
-    }
-    ws.send(Message::text(message.to_string())).await.unwrap();
-    match read(ws).await {
-        Read::Json(ready) if ready["type"] == "ready" => ready,
-        other => panic!("expected ready, got {other:?}"),
-    }
-}
-
-/// `samples` as s16le frames of 100 ms at `rate`.
-fn s16_frames(samples: &[f32], rate: usize) -> Vec<Vec<u8>> {
-    samples
-        .chunks(rate / 10)
-        .map(|c| {
-            c.iter()
-                .flat_map(|&s| ((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes())
-                .collect()
-        })
-        .collect()
-}
-
-/// The clips joined, each followed by a gap of silence.
-fn clips(names: &[&str]) -> (Vec<f32>, String) {
-    let texts = manifest();
-    let mut audio = Vec::new();
-    let mut text = String::new();
-    for name in names {
-        audio.extend(samples(name));
-        audio.extend(std::iter::repeat_n(0.0, (GAP_S * 16_000.0) as usize));
-        let (_, t) = texts.iter().find(|(f, _)| f == name).expect("in manifest");
-        text = format!("{text} {t}");
-    }
-    (audio, text)
-}
-
-fn of_type<'a>(messages: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    messages.iter().filter(|m| m["type"] == kind).collect()
-}
-
-fn finals_text(messages: &[Value]) -> String {
-    of_type(messages, "final")
-        .iter()
-        .map(|m| m["text"].as_str().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// `(error code, close code)` of a refused stream.
 fn refusal(messages: &[Value], close: Option<u16>) -> (String, Option<u16>) {
     let errors = of_type(messages, "error");
@@ -271,31 +167,9 @@ async fn a_stream_comes_back_with_its_words_partials_before_finals() {
     )
     .await;
     assert!(ready["session"].as_str().is_some_and(|s| !s.is_empty()));
-    let (mut sink, mut stream) = ws.split();
     // In real time, as a microphone sends: partials come every 500 ms of
     // wall-clock time.
-    let sender = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
-        for frame in s16_frames(&audio, 16_000) {
-            tick.tick().await;
-            sink.send(Message::binary(frame)).await.unwrap();
-        }
-        sink.send(Message::text(r#"{"type":"end"}"#)).await.unwrap();
-        sink
-    });
-    let mut messages = Vec::new();
-    let close = loop {
-        match tokio::time::timeout(MESSAGE_WAIT, stream.next())
-            .await
-            .unwrap()
-        {
-            Some(Ok(Message::Text(t))) => messages.push(serde_json::from_str::<Value>(&t).unwrap()),
-            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
-            Some(Ok(_)) => {}
-            _ => break None,
-        }
-    };
-    let _sink = sender.await.unwrap();
+    let (messages, close) = stream_in_real_time(ws, &audio).await;
     let kinds: Vec<&str> = messages.iter().filter_map(|m| m["type"].as_str()).collect();
     let first_partial = kinds.iter().position(|&k| k == "partial");
     let first_final = kinds.iter().position(|&k| k == "final");
@@ -806,28 +680,13 @@ fn sigterm_mid_stream_loses_no_stored_record() {
     let tokens = dir.path().join("tokens");
     std::fs::write(&tokens, format!("# test\n{TOKEN}\n")).unwrap();
     let store_dir = dir.path().join("store");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_voiceflow"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--threads", "1"])
-        .arg("--model")
-        .arg(model_dir())
-        .arg("--token-file")
-        .arg(&tokens)
-        .arg("--store")
-        .arg(&store_dir)
-        .env("VOICEFLOW_STORE_PASSPHRASE", PASSPHRASE)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("voiceflow serve");
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let addr: SocketAddr = loop {
-        let mut line = String::new();
-        let n = std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
-        assert!(n > 0, "voiceflow serve exited before listening");
-        if let Some(addr) = line.trim().strip_prefix("voiceflow: listening on http://") {
-            break addr.parse().unwrap();
-        }
-    };
-    let pid = child.id() as i32;
+    let mut server = serve(
+        &tokens,
+        &["--store".as_ref(), store_dir.as_os_str()],
+        &[("VOICEFLOW_STORE_PASSPHRASE", PASSPHRASE)],
+    );
+    let addr = server.addr;
+    let child = &server.child;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -853,13 +712,12 @@ fn sigterm_mid_stream_loses_no_stored_record() {
                 Read::Closed(code) => panic!("closed early ({code:?}): {messages:?}"),
             }
         }
-        // SAFETY: kill sends a signal to the child this test started.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        terminate(child);
         let (rest, close) = read_to_close(&mut ws).await;
         messages.extend(rest);
         (messages, close)
     });
-    let status = child.wait().unwrap();
+    let status = server.child.wait().unwrap();
     assert!(status.success(), "voiceflow serve exited with {status}");
     assert_eq!(close, Some(1001), "{messages:?}");
     assert!(of_type(&messages, "error")

@@ -7,6 +7,9 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod program;
+pub mod ws;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
