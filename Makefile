@@ -55,9 +55,10 @@ lint:
 # test target counts the tests that did not run (ignored, skipped) and why.
 TEST_LOGS := $(TARGET_DIR)/test-logs
 
-## make test-rust: every Rust test; `PROPTEST_CASES=N` sets the property tests' cases (fuzz_*)
+## make test-rust: every Rust test (HAProxy for tests/scale_out.rs comes from apt); `PROPTEST_CASES=N` sets the property tests' cases (fuzz_*)
 test-rust:
 	@mkdir -p $(TEST_LOGS)
+	scripts/setup.sh lb
 	set -o pipefail; $(CARGO) test --workspace --all-features 2>&1 | tee $(TEST_LOGS)/rust.log
 	@scripts/test_summary.sh rust $(TEST_LOGS)/rust.log
 

@@ -8,6 +8,7 @@
 #   scripts/setup.sh vad             models/silero-vad/silero_vad.onnx (Silero VAD, MIT)
 #   scripts/setup.sh c-tools         valgrind and pkg-config (apt) for the C API tests
 #   scripts/setup.sh browser         chromium and chromedriver (apt) for the live page's test
+#   scripts/setup.sh lb              haproxy (apt) for the scale-out test (tests/scale_out.rs)
 #
 # Every step is skipped when its result is already there and up to date.
 set -euo pipefail
@@ -145,6 +146,8 @@ c_tools() { apt_install valgrind=valgrind pkg-config=pkg-config; }
 
 browser() { apt_install chromium=chromium chromedriver=chromium-driver; }
 
+lb() { apt_install haproxy=haproxy; }
+
 case "${1:-}" in
     venv) venv ;;
     venv-dev) venv scripts/requirements-dev.txt ;;
@@ -153,5 +156,6 @@ case "${1:-}" in
     vad) vad ;;
     c-tools) c_tools ;;
     browser) browser ;;
-    *) echo "usage: $0 venv|venv-dev|runtime|model NAME...|vad|c-tools|browser" >&2; exit 2 ;;
+    lb) lb ;;
+    *) echo "usage: $0 venv|venv-dev|runtime|model NAME...|vad|c-tools|browser|lb" >&2; exit 2 ;;
 esac
