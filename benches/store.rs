@@ -8,15 +8,16 @@
 //! - `range_query`: a page of 20 records in a time range, from 10,000.
 //! - `search/*`: keyword search over 10,000 records (one hit; a page of 20
 //!   hits of a word in 1 % of the records; two words).
-//! - `volume_10000_encrypted`: one iteration = 10,000 encrypted `put`s into
-//!   a fresh store, then `flush`.
+//! - `volume_10000_encrypted/{redb,sled}`: one iteration = 10,000 encrypted
+//!   `put`s into a fresh store on that key-value engine, then `flush`.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode};
 use tempfile::TempDir;
-use voiceflow_core::store::{Context, Query, RecordData, RecordId, Store, StoreConfig, StoreKey};
+use voiceflow_core::store::{Backend, Query, RecordData, RecordId, Store, StoreConfig, StoreKey};
+use voiceflow_core::Context;
 use voiceflow_core::{Segment, Timings};
 
 const STORE_RECORDS: usize = 10_000;
@@ -63,17 +64,25 @@ fn dictation(n: usize) -> RecordData {
     }
 }
 
-/// A new store in a temporary folder (the passphrase uses the default,
-/// OWASP-level Argon2id cost).
+/// A new store in a temporary folder on the default engine (the passphrase
+/// uses the default, OWASP-level Argon2id cost).
 fn fresh_store(encrypted: bool) -> (Store, TempDir) {
+    fresh_store_on(encrypted, Backend::default())
+}
+
+/// A new store in a temporary folder on `backend`.
+fn fresh_store_on(encrypted: bool, backend: Backend) -> (Store, TempDir) {
     let dir = tempfile::tempdir().expect("temporary folder");
     let key = if encrypted {
         StoreKey::passphrase("benchmark passphrase")
     } else {
         StoreKey::unencrypted()
     };
-    let store =
-        Store::open(dir.path().join("store"), key, StoreConfig::default()).expect("store opens");
+    let config = StoreConfig {
+        backend,
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path().join("store"), key, config).expect("store opens");
     (store, dir)
 }
 
@@ -164,19 +173,21 @@ fn volume(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .sample_size(10)
         .measurement_time(Duration::from_secs(5));
-    group.bench_function("volume_10000_encrypted", |b| {
-        b.iter_batched(
-            || fresh_store(true),
-            |(store, dir)| {
-                for record in &records {
-                    store.put(record).expect("put");
-                }
-                store.flush().expect("flush");
-                (store, dir)
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    for backend in [Backend::Redb, Backend::Sled] {
+        group.bench_function(format!("volume_10000_encrypted/{backend}"), |b| {
+            b.iter_batched(
+                || fresh_store_on(true, backend),
+                |(store, dir)| {
+                    for record in &records {
+                        store.put(record).expect("put");
+                    }
+                    store.flush().expect("flush");
+                    (store, dir)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 }
 

@@ -5,7 +5,7 @@ mod store_support;
 
 use std::path::Path;
 
-use store_support::{config, open, passphrase, sample, with_raw_tree};
+use store_support::{config, open, passphrase, sample, with_raw_tree, META_TREE};
 use voiceflow_core::store::{Query, RecordData, RecordId, Store, StoreConfig, StoreKey};
 use voiceflow_core::Error;
 
@@ -17,8 +17,6 @@ fn store_with(path: &Path, key: StoreKey, n: usize) -> Vec<RecordId> {
         .unwrap()
 }
 
-/// sled's default tree, where the store keeps its metadata.
-const DEFAULT_TREE: &str = "__sled__default";
 /// The key of the store's metadata.
 const META_KEY: &str = "voiceflow/meta";
 
@@ -72,10 +70,10 @@ fn an_altered_record_fails_alone_with_an_integrity_error() {
     let dir = tempfile::tempdir().unwrap();
     let ids = store_with(dir.path(), passphrase(), 5);
     with_raw_tree(dir.path(), "records", |records| {
-        let mut value = records.get(ids[2].as_bytes()).unwrap().unwrap().to_vec();
+        let mut value = records.get(ids[2].as_bytes()).unwrap();
         let middle = value.len() / 2;
         value[middle] ^= 0x01;
-        records.insert(ids[2].as_bytes(), value).unwrap();
+        records.insert(ids[2].as_bytes(), value);
     });
 
     let store = open(dir.path(), passphrase());
@@ -101,10 +99,10 @@ fn a_damaged_unencrypted_record_fails_its_checksum() {
     let dir = tempfile::tempdir().unwrap();
     let ids = store_with(dir.path(), StoreKey::unencrypted(), 2);
     with_raw_tree(dir.path(), "records", |records| {
-        let mut value = records.get(ids[0].as_bytes()).unwrap().unwrap().to_vec();
+        let mut value = records.get(ids[0].as_bytes()).unwrap();
         let at = value.len() - 10;
         value[at] = value[at].wrapping_add(1);
-        records.insert(ids[0].as_bytes(), value).unwrap();
+        records.insert(ids[0].as_bytes(), value);
     });
     let store = open(dir.path(), StoreKey::unencrypted());
     assert!(matches!(store.get(&ids[0]), Err(Error::Integrity { .. })));
@@ -116,8 +114,8 @@ fn a_value_moved_to_another_id_does_not_decrypt() {
     let dir = tempfile::tempdir().unwrap();
     let ids = store_with(dir.path(), passphrase(), 2);
     with_raw_tree(dir.path(), "records", |records| {
-        let first = records.get(ids[0].as_bytes()).unwrap().unwrap();
-        records.insert(ids[1].as_bytes(), first).unwrap();
+        let first = records.get(ids[0].as_bytes()).unwrap();
+        records.insert(ids[1].as_bytes(), first);
     });
     let store = open(dir.path(), passphrase());
     assert!(store.get(&ids[0]).is_ok());
@@ -141,8 +139,8 @@ fn paths_that_are_not_stores_are_refused() {
     std::fs::write(garbage.join("db"), vec![0x5a; 4096]).unwrap();
 
     let other_sled = dir.path().join("other-sled");
-    with_raw_tree(&other_sled, DEFAULT_TREE, |tree| {
-        tree.insert("k", "v").unwrap();
+    with_raw_tree(&other_sled, META_TREE, |tree| {
+        tree.insert("k", "v");
     });
 
     for path in [&file, &foreign, &garbage, &other_sled] {
@@ -172,13 +170,12 @@ fn paths_that_are_not_stores_are_refused() {
 fn a_store_of_a_newer_format_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     store_with(dir.path(), passphrase(), 1);
-    with_raw_tree(dir.path(), DEFAULT_TREE, |meta| {
-        let bytes = meta.get(META_KEY).unwrap().unwrap();
+    with_raw_tree(dir.path(), META_TREE, |meta| {
+        let bytes = meta.get(META_KEY).unwrap();
         let mut json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         json["format"] = 2.into();
         json["protection"] = serde_json::json!({"mode": "something-new"});
-        meta.insert(META_KEY, serde_json::to_vec(&json).unwrap())
-            .unwrap();
+        meta.insert(META_KEY, serde_json::to_vec(&json).unwrap());
     });
     match open_error(dir.path(), passphrase()) {
         Error::StoreFormat { reason, .. } => assert!(reason.contains("newer"), "{reason}"),
@@ -190,9 +187,8 @@ fn a_store_of_a_newer_format_is_refused() {
 fn damaged_metadata_is_a_format_error() {
     let dir = tempfile::tempdir().unwrap();
     store_with(dir.path(), passphrase(), 1);
-    with_raw_tree(dir.path(), DEFAULT_TREE, |meta| {
-        meta.insert(META_KEY, &b"{\"magic\": \"voiceflow-st"[..])
-            .unwrap();
+    with_raw_tree(dir.path(), META_TREE, |meta| {
+        meta.insert(META_KEY, &b"{\"magic\": \"voiceflow-st"[..]);
     });
     assert!(matches!(
         open_error(dir.path(), passphrase()),
@@ -246,4 +242,15 @@ fn a_store_open_elsewhere_is_a_typed_error() {
     let _first = open(dir.path(), passphrase());
     let error = open_error(dir.path(), passphrase());
     assert!(matches!(error, Error::Io { .. }), "{error}");
+}
+
+#[test]
+fn a_refused_key_leaves_no_store_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let error = open_error(&path, StoreKey::passphrase(""));
+    assert!(matches!(error, Error::InvalidArgument(_)), "{error}");
+    // Nothing was created, so the folder still takes a new store.
+    assert!(!path.exists() || std::fs::read_dir(&path).unwrap().next().is_none());
+    assert_eq!(open(&path, passphrase()).count(), 0);
 }

@@ -4,7 +4,8 @@
 mod store_support;
 
 use store_support::{contains, open, passphrase, sample, with_raw_tree};
-use voiceflow_core::store::{Context, Query};
+use voiceflow_core::store::Query;
+use voiceflow_core::Context;
 
 const RECORDS: usize = 2_500; // more than two merge rounds of 1,024
 
@@ -66,10 +67,9 @@ fn a_deleted_record_leaves_nothing_in_the_index() {
     for name in ["records", "tokens", "pending", "index"] {
         with_raw_tree(dir.path(), name, |tree| {
             let mut bytes = Vec::new();
-            for entry in tree.iter() {
-                let (key, value) = entry.unwrap();
-                bytes.extend_from_slice(&key);
-                bytes.extend_from_slice(&value);
+            for (key, value) in tree.iter() {
+                bytes.extend_from_slice(key);
+                bytes.extend_from_slice(value);
             }
             assert!(
                 !contains(&bytes, deleted.as_bytes()),

@@ -14,8 +14,7 @@ use voiceflow_core::Error;
 fn raw_values(path: &Path) -> HashMap<Vec<u8>, Vec<u8>> {
     let mut values = HashMap::new();
     with_raw_tree(path, "records", |records| {
-        for entry in records.iter() {
-            let (key, value) = entry.unwrap();
+        for (key, value) in records.iter() {
             values.insert(key.to_vec(), value.to_vec());
         }
     });
@@ -97,10 +96,10 @@ fn a_damaged_record_is_reported_and_the_rest_rotates() {
             .unwrap()
     };
     with_raw_tree(dir.path(), "records", |records| {
-        let mut value = records.get(ids[1].as_bytes()).unwrap().unwrap().to_vec();
+        let mut value = records.get(ids[1].as_bytes()).unwrap();
         let last = value.len() - 1;
         value[last] ^= 0x40;
-        records.insert(ids[1].as_bytes(), value).unwrap();
+        records.insert(ids[1].as_bytes(), value);
     });
     let mut store = open(dir.path(), passphrase());
     let report = store.rotate_key(StoreKey::raw([5; 32])).unwrap();

@@ -6,7 +6,8 @@
 //! after 0.34.7 by pull request 1269). This test drives that path: writers
 //! put records and delete their oldest ones (freeing segments at the end
 //! of the file, which sled truncates), a reader queries and searches, and
-//! every round starts on a fresh store.
+//! every round starts on a fresh store. It runs on the backend that
+//! `VOICEFLOW_TEST_STORE_BACKEND` names (`redb`, the default, or `sled`).
 //!
 //! `make test` runs a short version (`VOICEFLOW_SOAK_PUTS`, default 5,000
 //! puts, with the deletes and reads that go with them). The long run, for

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::keys::KdfParams;
+use super::kv::Backend;
 use crate::metrics::Metrics;
 
 /// When writes reach the disk (`fsync`).
@@ -15,8 +16,8 @@ pub enum FlushPolicy {
     /// Only explicit [`Store::flush`](super::Store::flush) calls (and drop)
     /// write to disk: the fastest, and a crash loses what was not flushed.
     Manual,
-    /// A background thread flushes at this interval: a crash loses at most
-    /// about one interval of writes.
+    /// A background thread flushes at this interval (when something was
+    /// written): a crash loses at most about one interval of writes.
     Periodic(Duration),
     /// Every write call flushes before it returns: nothing acknowledged is
     /// lost, at the price of one `fsync` per call (batch writes with
@@ -25,7 +26,7 @@ pub enum FlushPolicy {
 }
 
 impl Default for FlushPolicy {
-    /// Background flushes every 500 ms (sled's default).
+    /// Background flushes every 500 ms.
     fn default() -> Self {
         FlushPolicy::Periodic(Duration::from_millis(500))
     }
@@ -34,6 +35,10 @@ impl Default for FlushPolicy {
 /// Settings of [`Store::open`](super::Store::open).
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
+    /// The key-value engine of a *new* store (default [`Backend::Redb`]).
+    /// An existing store opens with the engine its folder holds, whatever
+    /// this says.
+    pub backend: Backend,
     /// When writes reach the disk.
     pub flush: FlushPolicy,
     /// The largest serialized record accepted, in bytes; larger ones are
@@ -47,7 +52,7 @@ pub struct StoreConfig {
     /// `false`, opening such a path fails with
     /// [`Error::StoreFormat`](crate::Error::StoreFormat).
     pub create_if_missing: bool,
-    /// Memory sled may use for its page cache, in bytes.
+    /// Memory the key-value engine may use for its page cache, in bytes.
     pub cache_capacity_bytes: u64,
     /// The registry the store reports into (operation latencies, errors,
     /// records written and deleted; see [`Store::metrics`](super::Store::metrics)).
@@ -62,6 +67,7 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = 4 * 1024 * 1024;
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
+            backend: Backend::default(),
             flush: FlushPolicy::default(),
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             kdf: KdfParams::default(),
@@ -73,7 +79,8 @@ impl Default for StoreConfig {
 }
 
 impl FlushPolicy {
-    /// The interval of sled's background flusher under this policy.
+    /// The interval of sled's background flusher under this policy (redb's
+    /// flusher is the store's own thread).
     pub(crate) fn background_interval_ms(&self) -> Option<u64> {
         match self {
             FlushPolicy::Periodic(every) => {

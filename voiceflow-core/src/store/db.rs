@@ -1,15 +1,9 @@
 //! The [`Store`] handle: opening, writing, reading and deleting records.
 
-use std::fs::{File, TryLockError};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
-
-use sled::transaction::{
-    ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
-    TransactionalTree,
-};
-use sled::Transactional;
+use std::time::{Duration, SystemTime};
 
 use super::codec::{self, DecodeError};
 use super::config::{FlushPolicy, StoreConfig};
@@ -17,6 +11,7 @@ use super::id::{unix_ms, RecordId};
 use super::inverted::{InvertedIndex, Merger};
 use super::keyring::Keyring;
 use super::keys::StoreKey;
+use super::kv::{self, Backend, Folder, Kv, Scan, Tree, Writes};
 use super::meta;
 use super::record::{Record, RecordData};
 use super::stats::{Op, StoreMetrics};
@@ -30,8 +25,8 @@ const DELETE_BATCH: usize = 512;
 ///
 /// `Store` is `Send + Sync`: share one handle as `Arc<Store>` or `&Store`
 /// across threads. There is no connection pool because there is no server:
-/// sled runs inside this process and every call goes straight to its
-/// trees. A store folder can be open in one process at a time. Each open
+/// the key-value engine (redb, or sled for older stores) runs inside this
+/// process and every call goes straight to its tables. A store folder can be open in one process at a time. Each open
 /// store runs one background thread that folds new records into the
 /// keyword index; dropping the store stops it, flushes, and releases the
 /// folder.
@@ -39,37 +34,11 @@ pub struct Store {
     /// Declared first so that its thread stops before the trees close.
     pub(super) merger: Merger,
     pub(super) path: PathBuf,
-    pub(super) db: sled::Db,
-    /// Record id → sealed value.
-    pub(super) records: sled::Tree,
+    /// The key-value database (shared with the index).
+    pub(super) kv: Arc<dyn Kv>,
     pub(super) keyring: Keyring,
     pub(super) config: StoreConfig,
     pub(super) metrics: StoreMetrics,
-    /// Declared last so that it drops after sled's handles above.
-    _release: LockRelease,
-}
-
-/// Waits, when the store is dropped, until sled's background I/O has let go
-/// of the folder's lock (at most a second), so that a dropped store can be
-/// opened again at once.
-struct LockRelease {
-    lock_file: PathBuf,
-}
-
-impl Drop for LockRelease {
-    fn drop(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(1);
-        let Ok(file) = File::open(&self.lock_file) else {
-            return;
-        };
-        while let Err(TryLockError::WouldBlock) = file.try_lock() {
-            if Instant::now() >= deadline {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        // Closing `file` releases the lock just taken.
-    }
 }
 
 /// A record ready to be written: its sealed value and index tokens.
@@ -89,17 +58,14 @@ pub(super) enum Existing {
     Reject,
 }
 
-/// The trees of a transaction: records, tokens, pending, index.
-pub(super) type TxTrees = (
-    TransactionalTree,
-    TransactionalTree,
-    TransactionalTree,
-    TransactionalTree,
-);
-
 impl Store {
     /// Opens the store in the folder `path`, or creates it there when the
     /// folder does not exist or is empty (and `config.create_if_missing`).
+    ///
+    /// A new store uses `config.backend`. An existing one is opened with the
+    /// engine whose files the folder holds, whatever `config.backend` says:
+    /// a store made with sled by an earlier version keeps opening (and
+    /// [`Store::migrate`] moves it to redb).
     ///
     /// `key` decides how a new store is protected, and must fit an existing
     /// one. If a key rotation was interrupted, the store finishes it towards
@@ -113,42 +79,34 @@ impl Store {
     /// the folder cannot be read or is open in another process.
     pub fn open(path: impl AsRef<Path>, key: StoreKey, config: StoreConfig) -> Result<Store> {
         let path = path.as_ref();
-        check_folder(path, config.create_if_missing)?;
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(config.cache_capacity_bytes)
-            .flush_every_ms(config.flush.background_interval_ms())
-            .open()
-            .map_err(|e| open_error(path, e))?;
-        let (keyring, pending_rotation) = match meta::read(&db, path)? {
+        // Before anything is created: a refused key leaves no database behind.
+        key.validate()?;
+        let (kv, new) = open_kv(path, &config)?;
+        let (keyring, pending_rotation) = match meta::read(&*kv, path)? {
             Some(protection) => {
                 let unlocked = Keyring::unlock(&protection, &key, path)?;
                 (unlocked.keyring, unlocked.pending_rotation)
             }
-            None if db.is_empty() && db.tree_names().len() == 1 => {
+            None if new => {
                 let keyring = Keyring::create(&key, &config)?;
-                meta::write(&db, &keyring.protection()?)?;
+                meta::write(&*kv, &keyring.protection()?)?;
                 (keyring, false)
             }
             None => {
                 return Err(format_error(
                     path,
-                    "a sled database without VoiceFlow metadata",
+                    &format!("a {} database without VoiceFlow metadata", kv.backend()),
                 ))
             }
         };
-        let tree = |name: &str| db.open_tree(name).map_err(storage_error);
+        let kv: Arc<dyn Kv> = Arc::from(kv);
         let mut store = Store {
-            merger: Merger::start(Arc::new(InvertedIndex::open(&db)?))?,
+            merger: Merger::start(Arc::new(InvertedIndex::open(Arc::clone(&kv))?))?,
             path: path.to_path_buf(),
-            records: tree("records")?,
-            db,
+            kv,
             keyring,
             metrics: StoreMetrics::new(config.metrics.clone().unwrap_or_default()),
             config,
-            _release: LockRelease {
-                lock_file: path.join("db"),
-            },
         };
         if pending_rotation {
             store.converge(&mut |_, _| {})?;
@@ -159,6 +117,11 @@ impl Store {
     /// The store's folder.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The key-value engine the store is kept in.
+    pub fn backend(&self) -> Backend {
+        self.kv.backend()
     }
 
     /// The registry the store reports into ([`StoreConfig::metrics`]).
@@ -218,9 +181,8 @@ impl Store {
     pub fn get(&self, id: &RecordId) -> Result<Record> {
         self.metrics.timed(Op::Get, || {
             let value = self
-                .records
-                .get(id.as_bytes())
-                .map_err(storage_error)?
+                .kv
+                .get(Tree::Records, id.as_bytes())?
                 .ok_or_else(|| Error::NotFound(id.to_string()))?;
             self.read_value(id, &value)
         })
@@ -255,12 +217,14 @@ impl Store {
             let end = RecordId::first_of_ms(unix_ms(cutoff)?);
             let mut deleted = 0;
             loop {
+                let scan = Scan::keys(Tree::Records)
+                    .within(Bound::Unbounded, Bound::Excluded(end.as_bytes()))
+                    .take(DELETE_BATCH);
                 let batch = self
-                    .records
-                    .range(..end.as_bytes().as_slice())
-                    .keys()
-                    .take(DELETE_BATCH)
-                    .map(|key| record_id(&key.map_err(storage_error)?))
+                    .kv
+                    .scan(&scan)?
+                    .iter()
+                    .map(|(key, _)| record_id(key))
                     .collect::<Result<Vec<_>>>()?;
                 if batch.is_empty() {
                     break;
@@ -272,18 +236,24 @@ impl Store {
         })
     }
 
-    /// How many records the store holds (counts them: linear in the number
-    /// of records).
+    /// How many records the store holds (redb keeps the number; sled
+    /// counts them, linear in the number of records). 0 when the engine
+    /// fails to read it: [`Store::try_count`] reports that failure.
     pub fn count(&self) -> usize {
-        self.records.len()
+        self.try_count().unwrap_or(0)
+    }
+
+    /// How many records the store holds.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the engine fails to read the number.
+    pub fn try_count(&self) -> Result<usize> {
+        self.kv.len(Tree::Records)
     }
 
     /// Makes every write that returned before this call durable (`fsync`).
     pub fn flush(&self) -> Result<()> {
-        self.metrics.timed(Op::Flush, || {
-            self.db.flush().map_err(storage_error)?;
-            Ok(())
-        })
+        self.metrics.timed(Op::Flush, || self.kv.flush())
     }
 
     /// Validates, serializes, seals and indexes `data` under `id`.
@@ -318,26 +288,25 @@ impl Store {
     /// Writes prepared records with their token lists and pending marks in
     /// one transaction; returns how many were written.
     pub(super) fn write(&self, prepared: &[Prepared], existing: Existing) -> Result<usize> {
-        let written = self.transaction(|(records, tokens, pending, _)| {
-            let mut written = 0;
+        let mut written = 0;
+        self.kv.write(&mut |tx| {
+            written = 0;
             for record in prepared {
-                let key = record.id.as_bytes().as_slice();
-                if records.get(key)?.is_some() {
+                if tx.get(Tree::Records, record.id.as_bytes())?.is_some() {
                     match existing {
                         Existing::Skip => continue,
                         Existing::Reject => {
-                            return Err(ConflictableTransactionError::Abort(Error::Storage(
-                                format!("record id {} is already in use", record.id),
+                            return Err(Error::storage(format!(
+                                "record id {} is already in use",
+                                record.id
                             )))
                         }
                     }
                 }
-                records.insert(key, record.value.as_slice())?;
-                tokens.insert(key, record.tokens.as_slice())?;
-                pending.insert(key, &[][..])?;
+                insert_record(tx, record)?;
                 written += 1;
             }
-            Ok(written)
+            Ok(())
         })?;
         self.metrics.written(written);
         self.after_write()?;
@@ -351,38 +320,25 @@ impl Store {
         let index = self.merger.index();
         let guard = index.lock();
         let chunk_writes = index.unindex(ids, &guard)?;
-        let removed = self.transaction(|(records, tokens, pending, index)| {
+        let mut removed = 0;
+        self.kv.write(&mut |tx| {
             for (key, value) in &chunk_writes {
                 match value {
-                    Some(ids) => index.insert(key.as_slice(), ids.as_slice())?,
-                    None => index.remove(key.as_slice())?,
+                    Some(ids) => tx.insert(Tree::Chunks, key, ids)?,
+                    None => drop(tx.remove(Tree::Chunks, key)?),
                 };
             }
-            let mut removed = 0;
+            removed = 0;
             for id in ids {
                 let key = id.as_bytes().as_slice();
-                removed += usize::from(records.remove(key)?.is_some());
-                tokens.remove(key)?;
-                pending.remove(key)?;
+                removed += usize::from(tx.remove(Tree::Records, key)?);
+                tx.remove(Tree::Tokens, key)?;
+                tx.remove(Tree::Pending, key)?;
             }
-            Ok(removed)
+            Ok(())
         })?;
         self.metrics.deleted(removed);
         Ok(removed)
-    }
-
-    /// Runs `body` as one sled transaction over the store's four trees.
-    pub(super) fn transaction<T>(
-        &self,
-        body: impl Fn(&TxTrees) -> ConflictableTransactionResult<T, Error>,
-    ) -> Result<T> {
-        let index = self.merger.index();
-        (&self.records, &index.tokens, &index.pending, &index.chunks)
-            .transaction(|trees| body(trees))
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => storage_error(e),
-            })
     }
 
     /// Flushes when the policy asks for it after every write.
@@ -411,74 +367,41 @@ impl Store {
     }
 }
 
-/// The record id that is the sled key `key`.
+/// Writes `record` with its token list and its pending mark in `tx`.
+pub(super) fn insert_record(tx: &mut dyn Writes, record: &Prepared) -> Result<()> {
+    let key = record.id.as_bytes().as_slice();
+    tx.insert(Tree::Records, key, &record.value)?;
+    tx.insert(Tree::Tokens, key, &record.tokens)?;
+    tx.insert(Tree::Pending, key, &[])
+}
+
+/// The record id that is the stored key `key`.
 pub(super) fn record_id(key: &[u8]) -> Result<RecordId> {
     RecordId::from_slice(key).ok_or_else(|| {
-        Error::Storage(format!(
+        Error::storage(format!(
             "a stored key of {} bytes is not a record id",
             key.len()
         ))
     })
 }
 
-/// Checks that `path` is a store folder, or a place for a new one.
-fn check_folder(path: &Path, create_if_missing: bool) -> Result<()> {
-    let new_store = || {
-        if create_if_missing {
-            Ok(())
-        } else {
-            Err(format_error(path, "no store here"))
+/// Opens the key-value database in the store folder `path`: the one there,
+/// or a new one of `config.backend` (then `true`).
+pub(super) fn open_kv(path: &Path, config: &StoreConfig) -> Result<(Box<dyn Kv>, bool)> {
+    match Folder::inspect(path)? {
+        Folder::Existing(backend) => Ok((kv::open(path, backend, config)?, false)),
+        Folder::New if config.create_if_missing => {
+            Ok((kv::open(path, config.backend, config)?, true))
         }
-    };
-    let metadata = match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return new_store(),
-        other => other.map_err(|e| Error::io(path, e))?,
-    };
-    if !metadata.is_dir() {
-        return Err(format_error(path, "not a folder"));
+        Folder::New => Err(format_error(path, "no store here")),
     }
-    let names = std::fs::read_dir(path)
-        .and_then(|entries| {
-            entries
-                .map(|entry| entry.map(|e| e.file_name()))
-                .collect::<std::io::Result<Vec<_>>>()
-        })
-        .map_err(|e| Error::io(path, e))?;
-    if names.is_empty() {
-        return new_store();
-    }
-    if ["conf", "db"]
-        .iter()
-        .all(|file| names.iter().any(|name| name == file))
-    {
-        return Ok(());
-    }
-    Err(format_error(
-        path,
-        "not a VoiceFlow store (the folder holds other files)",
-    ))
 }
 
 /// The [`Error::StoreFormat`] for `path`.
-pub(super) fn format_error(path: &Path, reason: &str) -> Error {
+pub(crate) fn format_error(path: &Path, reason: &str) -> Error {
     Error::StoreFormat {
         path: path.to_path_buf(),
         reason: reason.to_string(),
+        source: None,
     }
-}
-
-/// A sled failure while opening `path`.
-fn open_error(path: &Path, error: sled::Error) -> Error {
-    match error {
-        sled::Error::Io(e) => Error::io(path, e),
-        sled::Error::Corruption { .. } | sled::Error::Unsupported(_) => {
-            format_error(path, &format!("unreadable sled database: {error}"))
-        }
-        other => storage_error(other),
-    }
-}
-
-/// A sled failure during an operation.
-pub(crate) fn storage_error(error: sled::Error) -> Error {
-    Error::Storage(error.to_string())
 }

@@ -120,8 +120,8 @@ impl IndexKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enhance::Context;
     use crate::store::crypto::random_secret;
+    use crate::Context;
     use zeroize::Zeroizing;
 
     #[test]

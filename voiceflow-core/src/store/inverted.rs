@@ -2,8 +2,8 @@
 //! have it, in chunks.
 //!
 //! A write stores, in the same transaction as the record, the record's token
-//! list and a *pending* mark: three sled keys whatever the number of words
-//! (one index key per word would cost a sled update each). Pending records
+//! list and a *pending* mark: three keys whatever the number of words (one
+//! index key per word would cost an update of the index each). Pending records
 //! are folded into the index in bulk ("merged") by a background thread after
 //! every [`MERGE_AFTER`] writes. A query reads the merged chunks and the
 //! token lists of the records still pending, so it sees every record
@@ -11,15 +11,15 @@
 //! query would make the rounds, and the keys every lookup reads, grow with
 //! the number of queries); only a backlog of more than
 //! [`QUERY_READS_PENDING`] records is merged first. Each
-//! round of a merge gets a new number, recorded in a small tree, and adds,
-//! for every token it saw, one chunk: `merge number ‖ token` → the ids of up
-//! to [`MERGE_BATCH`] records. Keys of a round follow those of the rounds
-//! before, so sled appends them instead of rewriting old pages; looking a
-//! token up reads one key per round.
+//! round of a merge gets a new number (one above the last), recorded in a
+//! small tree, and adds, for every token it saw, one chunk: `merge number ‖
+//! token` → the ids of up to [`MERGE_BATCH`] records. Keys of a round follow
+//! those of the rounds before, so they are appended instead of rewriting old
+//! pages; looking a token up reads one key per round.
 //!
-//! Merging is idempotent: it writes chunks first and clears pending marks
-//! after, so a crash in between only makes it merge those records again
-//! (ids are deduplicated). Deleting a record takes its id out of the chunks
+//! A round (its number, its chunks, and the removal of its records' pending
+//! marks) is one transaction. Merging is idempotent anyway: ids are
+//! deduplicated, so records both merged and pending are found once. Deleting a record takes its id out of the chunks
 //! of its tokens in the same transaction as the record, so no token of a
 //! deleted record stays behind. Merges and deletions hold the index lock;
 //! writes and reads do not.
@@ -29,12 +29,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockWriteGuard};
 use std::thread::JoinHandle;
 
-use crossbeam::channel::{self, Sender};
-use sled::IVec;
+use std::ops::Bound;
 
-use super::db::{record_id, storage_error};
+use crossbeam::channel::{self, Sender};
+
+use super::db::record_id;
 use super::id::{RecordId, ID_LEN};
 use super::index::{split_tokens, Token};
+use super::kv::{self, Kv, Scan, Tree};
 use crate::{Error, Result};
 
 /// Writes after which the background thread merges.
@@ -49,18 +51,11 @@ const QUERY_READS_PENDING: usize = 4 * MERGE_BATCH;
 /// A change to one chunk: its key and its new value (`None` removes it).
 pub(super) type ChunkWrite = (Vec<u8>, Option<Vec<u8>>);
 
-/// The trees of the blind index and the lock of its merges.
+/// The blind index (in the trees [`Tree::Tokens`], [`Tree::Pending`],
+/// [`Tree::Chunks`] and [`Tree::Rounds`]) and the lock of its merges.
 pub(super) struct InvertedIndex {
-    /// For the numbers of merges.
-    db: sled::Db,
-    /// Record id → the record's tokens, concatenated.
-    pub(super) tokens: sled::Tree,
-    /// Record id → empty, for records not merged into `chunks` yet.
-    pub(super) pending: sled::Tree,
-    /// `merge number ‖ token` → record ids.
-    pub(super) chunks: sled::Tree,
-    /// Merge number → empty, for every merge round.
-    rounds: sled::Tree,
+    /// The store's database.
+    kv: Arc<dyn Kv>,
     /// Held for writing by merges and deletions, for reading by queries.
     lock: RwLock<()>,
     /// Records written since the last merge was requested.
@@ -71,19 +66,18 @@ pub(super) struct InvertedIndex {
 pub(super) type IndexGuard<'a> = RwLockWriteGuard<'a, ()>;
 
 impl InvertedIndex {
-    /// The index kept in `db`'s trees.
-    pub(super) fn open(db: &sled::Db) -> Result<Self> {
-        let tree = |name: &str| db.open_tree(name).map_err(storage_error);
-        let pending = tree("pending")?;
+    /// The index kept in `kv`'s trees.
+    pub(super) fn open(kv: Arc<dyn Kv>) -> Result<Self> {
         Ok(InvertedIndex {
-            db: db.clone(),
-            tokens: tree("tokens")?,
-            writes_since_merge: AtomicUsize::new(pending.len()),
-            pending,
-            chunks: tree("index")?,
-            rounds: tree("index-rounds")?,
+            writes_since_merge: AtomicUsize::new(kv.len(Tree::Pending)?),
+            kv,
             lock: RwLock::new(()),
         })
+    }
+
+    /// The token list of record `id`.
+    fn tokens_of(&self, id: &RecordId) -> Result<Option<Vec<u8>>> {
+        self.kv.get(Tree::Tokens, id.as_bytes())
     }
 
     /// Takes the index lock for writing.
@@ -106,13 +100,8 @@ impl InvertedIndex {
     /// The ids, ascending, of the records that have every one of `tokens`:
     /// from the merged chunks and from the token lists of pending records.
     pub(super) fn ids_with_all(&self, tokens: &[Token]) -> Result<Vec<RecordId>> {
-        if self
-            .pending
-            .iter()
-            .keys()
-            .nth(QUERY_READS_PENDING)
-            .is_some()
-        {
+        let backlog = Scan::keys(Tree::Pending).take(QUERY_READS_PENDING + 1);
+        if self.kv.scan(&backlog)?.len() > QUERY_READS_PENDING {
             self.merge(&self.lock())?;
         }
         // No merge or deletion moves ids between the chunks and the
@@ -127,9 +116,9 @@ impl InvertedIndex {
         for set in &sets {
             ids.retain(|id| set.binary_search(id).is_ok());
         }
-        for key in self.pending.iter().keys() {
-            let id = record_id(&key.map_err(storage_error)?)?;
-            if let Some(list) = self.tokens.get(id.as_bytes()).map_err(storage_error)? {
+        for (key, _) in self.kv.scan(&Scan::keys(Tree::Pending))? {
+            let id = record_id(&key)?;
+            if let Some(list) = self.tokens_of(&id)? {
                 let have: Vec<&Token> = split_tokens(&list).collect();
                 if tokens.iter().all(|token| have.contains(&token)) {
                     ids.push(id);
@@ -146,49 +135,68 @@ impl InvertedIndex {
     /// written meanwhile wait for the next merge, so that a steady stream
     /// of writes cannot keep it, and the lock, busy).
     fn merge(&self, _guard: &IndexGuard<'_>) -> Result<()> {
-        let Some((last, _)) = self.pending.last().map_err(storage_error)? else {
+        let Some((last, _)) = self
+            .kv
+            .scan(&Scan::keys(Tree::Pending).rev().take(1))?
+            .pop()
+        else {
             return Ok(());
         };
+        let mut round = self.last_round()?;
         loop {
+            let scan = Scan::keys(Tree::Pending)
+                .within(Bound::Unbounded, Bound::Included(&last))
+                .take(MERGE_BATCH);
             let ids = self
-                .pending
-                .range(..=last.as_ref())
-                .keys()
-                .take(MERGE_BATCH)
-                .map(|key| record_id(&key.map_err(storage_error)?))
+                .kv
+                .scan(&scan)?
+                .iter()
+                .map(|(key, _)| record_id(key))
                 .collect::<Result<Vec<_>>>()?;
             if ids.is_empty() {
                 return Ok(());
             }
             let mut by_token: BTreeMap<Token, Vec<RecordId>> = BTreeMap::new();
             for id in &ids {
-                if let Some(list) = self.tokens.get(id.as_bytes()).map_err(storage_error)? {
+                if let Some(list) = self.tokens_of(id)? {
                     for token in split_tokens(&list) {
                         by_token.entry(*token).or_default().push(*id);
                     }
                 }
             }
-            // The round is recorded before its chunks, so that deletions
-            // find every chunk written.
-            let round = self.db.generate_id().map_err(storage_error)?.to_be_bytes();
-            self.rounds.insert(round, &[]).map_err(storage_error)?;
-            for (token, ids) in by_token {
-                self.chunks
-                    .insert(chunk_key(&round, &token), encode_ids(&ids))
-                    .map_err(storage_error)?;
-            }
-            for id in &ids {
-                self.pending.remove(id.as_bytes()).map_err(storage_error)?;
-            }
+            round = round
+                .checked_add(1)
+                .ok_or_else(|| Error::storage("no merge round number is left"))?;
+            let number = round.to_be_bytes();
+            self.kv.write(&mut |tx| {
+                tx.insert(Tree::Rounds, &number, &[])?;
+                for (token, ids) in &by_token {
+                    tx.insert(Tree::Chunks, &chunk_key(&number, token), &encode_ids(ids))?;
+                }
+                for id in &ids {
+                    tx.remove(Tree::Pending, id.as_bytes())?;
+                }
+                Ok(())
+            })?;
         }
     }
 
+    /// The number of the last merge round (0 before the first).
+    fn last_round(&self) -> Result<u64> {
+        let Some((key, _)) = self.kv.scan(&Scan::keys(Tree::Rounds).rev().take(1))?.pop() else {
+            return Ok(0);
+        };
+        let bytes = <[u8; 8]>::try_from(key.as_slice())
+            .map_err(|_| Error::storage(format!("a merge round key of {} bytes", key.len())))?;
+        Ok(u64::from_be_bytes(bytes))
+    }
+
     /// The chunks of `token` (key and ids), one per merge round that saw it.
-    fn chunks_of(&self, token: &Token) -> Result<Vec<(Vec<u8>, IVec)>> {
+    fn chunks_of(&self, token: &Token) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut chunks = Vec::new();
-        for round in self.rounds.iter().keys() {
-            let key = chunk_key(&round.map_err(storage_error)?, token);
-            if let Some(ids) = self.chunks.get(&key).map_err(storage_error)? {
+        for (round, _) in self.kv.scan(&Scan::keys(Tree::Rounds))? {
+            let key = chunk_key(&round, token);
+            if let Some(ids) = self.kv.get(Tree::Chunks, &key)? {
                 chunks.push((key, ids));
             }
         }
@@ -215,7 +223,7 @@ impl InvertedIndex {
     ) -> Result<Vec<ChunkWrite>> {
         let mut tokens = BTreeSet::new();
         for id in ids {
-            if let Some(list) = self.tokens.get(id.as_bytes()).map_err(storage_error)? {
+            if let Some(list) = self.tokens_of(id)? {
                 tokens.extend(split_tokens(&list).copied());
             }
         }
@@ -237,18 +245,23 @@ impl InvertedIndex {
         Ok(writes)
     }
 
-    /// Rebuilds the chunks from the token lists of every record in
-    /// `records` (after a key rotation changed every token): all records
-    /// become pending, the old chunks go, and everything is merged again.
-    pub(super) fn rebuild(&self, records: &sled::Tree) -> Result<()> {
+    /// Rebuilds the chunks from the token lists of every record (after a
+    /// key rotation changed every token): all records become pending, the
+    /// old chunks go, and everything is merged again.
+    pub(super) fn rebuild(&self) -> Result<()> {
         let guard = self.lock();
-        for key in records.iter().keys() {
-            self.pending
-                .insert(key.map_err(storage_error)?, &[])
-                .map_err(storage_error)?;
+        let keys: Vec<Vec<u8>> = kv::entries(&*self.kv, &Scan::keys(Tree::Records))
+            .map(|entry| entry.map(|(key, _)| key))
+            .collect::<Result<_>>()?;
+        for batch in keys.chunks(MERGE_BATCH) {
+            self.kv.write(&mut |tx| {
+                batch
+                    .iter()
+                    .try_for_each(|key| tx.insert(Tree::Pending, key, &[]))
+            })?;
         }
-        self.chunks.clear().map_err(storage_error)?;
-        self.rounds.clear().map_err(storage_error)?;
+        self.kv.clear(Tree::Chunks)?;
+        self.kv.clear(Tree::Rounds)?;
         self.merge(&guard)
     }
 }
@@ -274,7 +287,7 @@ impl Merger {
                     let _ = shared.merge(&shared.lock());
                 }
             })
-            .map_err(|e| Error::Storage(format!("cannot start the index thread: {e}")))?;
+            .map_err(|e| Error::storage_from("cannot start the index thread", e))?;
         Ok(Merger {
             index,
             requests: Some(requests),
@@ -322,6 +335,7 @@ fn decode_ids(value: &[u8]) -> Result<Vec<RecordId>> {
 
 #[cfg(test)]
 mod tests {
+    use crate::store::kv::Tree;
     use crate::store::{RecordData, Store, StoreConfig, StoreKey};
 
     fn note(text: &str) -> RecordData {
@@ -343,9 +357,8 @@ mod tests {
         }
         // 50 writes are far from a background merge; before, every search
         // merged what was pending into a round of its own.
-        let index = store.merger.index();
-        assert_eq!(index.rounds.len(), 0);
-        assert_eq!(index.pending.len(), 50);
+        assert_eq!(store.kv.len(Tree::Rounds).unwrap(), 0);
+        assert_eq!(store.kv.len(Tree::Pending).unwrap(), 50);
         let gone = store.search("note 7", 1).unwrap()[0].id;
         store.delete(&gone).unwrap();
         assert_eq!(store.search("meeting", 100).unwrap().len(), 49);

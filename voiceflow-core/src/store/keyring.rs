@@ -82,6 +82,7 @@ impl Keyring {
                     .ok_or_else(|| Error::StoreFormat {
                         path: path.to_path_buf(),
                         reason: "the key slot does not hold its own data key".into(),
+                        source: None,
                     })?;
                 Ok(Unlocked {
                     pending_rotation: slots.len() > 1 || !older.is_empty(),

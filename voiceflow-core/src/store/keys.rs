@@ -76,7 +76,7 @@ impl StoreKey {
     }
 
     /// Rejects an empty passphrase.
-    fn validate(&self) -> Result<()> {
+    pub(super) fn validate(&self) -> Result<()> {
         match &self.0 {
             Material::Passphrase(passphrase) if passphrase.is_empty() => {
                 Err(Error::InvalidArgument("the passphrase is empty".into()))
@@ -226,6 +226,7 @@ impl Lock {
         let format_error = |reason: String| Error::StoreFormat {
             path: path.to_path_buf(),
             reason,
+            source: None,
         };
         for slot in slots {
             let Some(kek) = derive_kek(key, &slot.kek).map_err(format_error)? else {

@@ -1,17 +1,18 @@
 //! The store's metadata: what makes a folder a VoiceFlow store, its format
-//! version and how it is protected. One sled key in the default tree holds
-//! it as JSON, so every change of it is a single atomic write.
+//! version and how it is protected. One key of the metadata tree holds it
+//! as JSON, so every change of it is a single atomic write.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::keys::KeySlot;
+use super::kv::{Kv, Tree};
 use crate::{Error, Result};
 
-/// The key of the metadata in sled's default tree.
+/// The key of the metadata in [`Tree::Meta`].
 const META_KEY: &[u8] = b"voiceflow/meta";
-/// Marks a sled database as a VoiceFlow store.
+/// Marks a database as a VoiceFlow store.
 const MAGIC: &str = "voiceflow-store";
 /// The store format this version writes and reads.
 pub(crate) const STORE_FORMAT: u32 = 1;
@@ -45,18 +46,24 @@ struct Meta {
     protection: Protection,
 }
 
-/// The protection recorded in `db`; `None` when the database has no
+/// The protection recorded in `kv`; `None` when the database has no
 /// VoiceFlow metadata.
-pub(crate) fn read(db: &sled::Db, path: &Path) -> Result<Option<Protection>> {
+pub(crate) fn read(kv: &dyn Kv, path: &Path) -> Result<Option<Protection>> {
     let format_error = |reason: String| Error::StoreFormat {
         path: path.to_path_buf(),
         reason,
+        source: None,
     };
-    let Some(bytes) = db.get(META_KEY).map_err(super::db::storage_error)? else {
+    let damaged = |reason: &str, e: serde_json::Error| Error::StoreFormat {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+        source: Some(e.into()),
+    };
+    let Some(bytes) = kv.get(Tree::Meta, META_KEY)? else {
         return Ok(None);
     };
-    let header: Header = serde_json::from_slice(&bytes)
-        .map_err(|e| format_error(format!("unreadable store metadata: {e}")))?;
+    let header: Header =
+        serde_json::from_slice(&bytes).map_err(|e| damaged("unreadable store metadata", e))?;
     if header.magic != MAGIC {
         return Err(format_error("not a VoiceFlow store".into()));
     }
@@ -71,22 +78,20 @@ pub(crate) fn read(db: &sled::Db, path: &Path) -> Result<Option<Protection>> {
             header.format
         )));
     }
-    let meta: Meta = serde_json::from_slice(&bytes)
-        .map_err(|e| format_error(format!("damaged store metadata: {e}")))?;
+    let meta: Meta =
+        serde_json::from_slice(&bytes).map_err(|e| damaged("damaged store metadata", e))?;
     Ok(Some(meta.protection))
 }
 
-/// Records `protection` in `db` and makes it durable before returning.
-pub(crate) fn write(db: &sled::Db, protection: &Protection) -> Result<()> {
+/// Records `protection` in `kv` and makes it durable before returning.
+pub(crate) fn write(kv: &dyn Kv, protection: &Protection) -> Result<()> {
     let meta = Meta {
         magic: MAGIC.to_string(),
         format: STORE_FORMAT,
         protection: protection.clone(),
     };
     let bytes = serde_json::to_vec(&meta)
-        .map_err(|e| Error::Storage(format!("cannot serialize store metadata: {e}")))?;
-    db.insert(META_KEY, bytes)
-        .map_err(super::db::storage_error)?;
-    db.flush().map_err(super::db::storage_error)?;
-    Ok(())
+        .map_err(|e| Error::storage_from("cannot serialize store metadata", e))?;
+    kv.write(&mut |tx| tx.insert(Tree::Meta, META_KEY, &bytes))?;
+    kv.flush()
 }

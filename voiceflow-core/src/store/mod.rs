@@ -3,8 +3,9 @@
 //!
 //! # Overview
 //!
-//! A [`Store`] is a folder holding an embedded [sled](https://docs.rs/sled)
-//! database. Each [`Record`] (a transcript with its context, texts, segments,
+//! A [`Store`] is a folder holding an embedded key-value database
+//! ([redb](https://docs.rs/redb) by default, see [the key-value
+//! engine](#the-key-value-engine)). Each [`Record`] (a transcript with its context, texts, segments,
 //! timings and user metadata) gets a time-ordered [`RecordId`] and is kept as
 //! one value sealed with AES-256-GCM. The key is a raw 32-byte key or a
 //! passphrase ([`StoreKey`]); a wrong one fails at [`Store::open`] with
@@ -12,7 +13,8 @@
 //! explicit choice ([`StoreKey::unencrypted`]).
 //!
 //! ```
-//! use voiceflow_core::store::{Context, RecordData, Store, StoreConfig, StoreKey};
+//! use voiceflow_core::store::{RecordData, Store, StoreConfig, StoreKey};
+//! use voiceflow_core::Context;
 //!
 //! # fn main() -> voiceflow_core::Result<()> {
 //! # let folder = tempfile::tempdir().unwrap();
@@ -43,11 +45,12 @@
 //!
 //! `Store` is `Send + Sync`. Share one handle as `Arc<Store>` (or `&Store`)
 //! between threads; every method but [`Store::rotate_key`] takes `&self`.
-//! No connection pool exists or is needed: sled is embedded, so there is no
-//! server to connect to, and concurrent calls go straight to its trees. A
-//! store folder can be open in one process at a time (sled locks it).
+//! No connection pool exists or is needed: the database is embedded, so
+//! there is no server to connect to, and concurrent calls go straight to
+//! its tables. A store folder can be open once at a time (the engine locks
+//! it).
 //!
-//! Every write (a record with its index entries) is one atomic sled
+//! Every write (a record with its index entries) is one atomic
 //! transaction. [`FlushPolicy`] decides when writes reach the disk;
 //! [`Store::flush`] makes everything written before it durable, so a record
 //! that was written and flushed survives `kill -9`. Batch writes with
@@ -89,18 +92,25 @@
 //! lowercased and cut to [`MAX_WORD_CHARS`] characters; a search matches
 //! records whose raw or enhanced text has every query word.
 //!
-//! # Known issue: a sled 0.34.7 deadlock under sustained heavy writes
+//! # The key-value engine
 //!
-//! Under long bursts of writes at full speed (in our benchmarks, roughly one
-//! run in four of the whole suite, which writes about 250,000 records into
-//! fresh stores back to back), sled 0.34.7 can hang: a writer that grows the
-//! file waits, holding sled's segment accountant, for a file truncation that
-//! is queued in sled's shared I/O pool behind log-buffer writes, which in
-//! turn wait for the segment accountant. sled fixed this on its main branch
-//! (spacejam/sled pull request 1269: a dedicated truncation thread); no 0.34
-//! release carries the fix. The process has to be killed and restarted;
-//! as with any crash, everything flushed before is kept. Normal interactive use (a few records a
-//! minute) is far from the load that triggers it.
+//! New stores are kept in [redb](https://docs.rs/redb) ([`Backend::Redb`],
+//! the file `store.redb`): copy-on-write B-trees with checksummed commit
+//! slots, so a crash leaves the last durable commit, whole. A write commits
+//! without `fsync` (so that single puts stay fast: 10,000 encrypted puts
+//! and a flush take well under a second); [`Store::flush`], the
+//! [`FlushPolicy`] and dropping the store make it durable.
+//!
+//! Stores made by earlier versions are kept in sled 0.34 ([`Backend::Sled`],
+//! the files `conf` and `db`); [`Store::open`] opens a folder with the
+//! engine whose files it holds, so they keep working, and
+//! [`StoreConfig::backend`] chooses the engine of new stores. sled 0.34.7
+//! can deadlock under long bursts of writes at full speed (a writer growing
+//! the file waits, holding sled's segment accountant, for a truncation
+//! queued in sled's I/O pool behind log writes that wait for that
+//! accountant; spacejam/sled issue 1412, fixed after 0.34.7 by pull request
+//! 1269, in no 0.34 release). [`Store::migrate`] copies a store into redb
+//! (or back) without its key.
 //!
 //! # Formats
 //!
@@ -119,19 +129,23 @@ mod index;
 mod inverted;
 mod keyring;
 mod keys;
+mod kv;
 mod meta;
+mod migrate;
 mod query;
 mod record;
 mod rotation;
 mod stats;
 mod transfer;
 
-pub use crate::enhance::Context;
+pub use crate::Context;
 pub use config::{FlushPolicy, StoreConfig, DEFAULT_MAX_RECORD_BYTES};
 pub use db::Store;
 pub use id::RecordId;
 pub use index::MAX_WORD_CHARS;
 pub use keys::{KdfParams, StoreKey};
+pub use kv::Backend;
+pub use migrate::MigrationReport;
 pub use query::{Cursor, Page, Query, DEFAULT_PAGE_SIZE};
 pub use record::{Record, RecordContext, RecordData, MAX_CONTEXT_LABEL_BYTES};
 pub use rotation::RotationReport;

@@ -6,9 +6,10 @@ use std::ops::Bound;
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use super::db::{record_id, storage_error, Store};
+use super::db::{record_id, Store};
 use super::id::{unix_ms, RecordId};
 use super::index;
+use super::kv::{self, Kv, Scan, Tree};
 use super::record::{Record, RecordContext};
 use super::stats::Op;
 use crate::{Error, Result};
@@ -22,7 +23,8 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use voiceflow_core::store::{Context, Query};
+/// use voiceflow_core::store::Query;
+/// use voiceflow_core::Context;
 ///
 /// let last_week = SystemTime::now() - Duration::from_secs(7 * 24 * 3600);
 /// let query = Query::new()
@@ -169,7 +171,7 @@ impl Store {
         );
 
         let candidates: Box<dyn Iterator<Item = Result<RecordId>>> = if tokens.is_empty() {
-            Box::new(newest_first(&self.records, &span))
+            Box::new(newest_first(&*self.kv, &span))
         } else {
             let ids = self.merger.index().ids_with_all(&tokens)?;
             Box::new(
@@ -186,7 +188,7 @@ impl Store {
         };
         for candidate in candidates {
             let id = candidate?;
-            let Some(value) = self.records.get(id.as_bytes()).map_err(storage_error)? else {
+            let Some(value) = self.kv.get(Tree::Records, id.as_bytes())? else {
                 continue; // deleted meanwhile
             };
             match self.read_value(&id, &value) {
@@ -244,22 +246,13 @@ impl Span {
     }
 }
 
-/// The ids in `records` within `span`, newest first.
-fn newest_first<'t>(
-    records: &'t sled::Tree,
-    span: &Span,
-) -> impl Iterator<Item = Result<RecordId>> + 't {
-    let key = |id: &RecordId| id.as_bytes().to_vec();
-    let end = match &span.upper {
-        Bound::Excluded(id) => Bound::Excluded(key(id)),
-        Bound::Included(id) => Bound::Included(key(id)),
-        Bound::Unbounded => Bound::Unbounded,
-    };
-    records
-        .range::<Vec<u8>, _>((Bound::Included(key(&span.lower)), end))
-        .keys()
-        .rev()
-        .map(|key| record_id(&key.map_err(storage_error)?))
+/// The ids of the records within `span`, newest first.
+fn newest_first<'k>(kv: &'k dyn Kv, span: &Span) -> impl Iterator<Item = Result<RecordId>> + 'k {
+    let upper = span.upper.as_ref().map(|id| id.as_bytes().as_slice());
+    let scan = Scan::keys(Tree::Records)
+        .within(Bound::Included(span.lower.as_bytes()), upper)
+        .rev();
+    kv::entries(kv, &scan).map(|entry| record_id(&entry?.0))
 }
 
 /// The distinct normalised words of a query's keywords (none without

@@ -6,8 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::id::RecordId;
-use crate::enhance::Context;
 use crate::transcript::{Segment, Timings, Transcript};
+use crate::Context;
 use crate::{Error, Result};
 
 /// The longest user label a [`RecordContext::Custom`] may have, in bytes.
@@ -50,10 +50,10 @@ impl RecordContext {
     /// The context with this label: a destination for its name, otherwise
     /// [`RecordContext::Custom`].
     pub fn from_label(label: &str) -> Self {
-        Context::ALL
-            .into_iter()
-            .find(|context| context.as_str() == label)
-            .map_or_else(|| RecordContext::Custom(label.to_string()), Into::into)
+        label.parse::<Context>().map_or_else(
+            |_| RecordContext::Custom(label.to_string()),
+            RecordContext::Destination,
+        )
     }
 
     fn validate(&self) -> Result<()> {

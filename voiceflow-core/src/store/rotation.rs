@@ -21,10 +21,11 @@
 use std::ops::Bound;
 
 use super::crypto::DataKey;
-use super::db::{record_id, storage_error, Prepared, Store};
+use super::db::{insert_record, record_id, Prepared, Store};
 use super::id::RecordId;
 use super::keyring::Keyring;
 use super::keys::{Lock, StoreKey};
+use super::kv::{Scan, Tree};
 use super::meta::{self, Protection};
 use crate::{Error, Result};
 
@@ -92,7 +93,7 @@ impl Store {
         let new_active = DataKey::random(generation);
         let both = [&**active, &new_active];
         let slots = vec![lock.slot(&both)?, new_lock.slot(&both)?];
-        meta::write(&self.db, &Protection::Aes256Gcm { slots })?;
+        meta::write(&*self.kv, &Protection::Aes256Gcm { slots })?;
         *lock = new_lock;
         older.push(*std::mem::replace(active, Box::new(new_active)));
         self.converge(&mut progress)
@@ -107,21 +108,25 @@ impl Store {
         let total = self.count();
         let mut report = RotationReport::default();
         let mut done = 0;
-        let mut start = Bound::Unbounded;
+        let mut start: Option<RecordId> = None;
         loop {
-            let batch = self
-                .records
-                .range::<Vec<u8>, _>((start, Bound::Unbounded))
+            let lower = start.as_ref().map_or(Bound::Unbounded, |last| {
+                Bound::Excluded(last.as_bytes().as_slice())
+            });
+            let scan = Scan::keys(Tree::Records)
+                .within(lower, Bound::Unbounded)
                 .take(ROTATION_BATCH)
-                .map(|entry| {
-                    let (key, value) = entry.map_err(storage_error)?;
-                    Ok((record_id(&key)?, value))
-                })
+                .with_values();
+            let batch = self
+                .kv
+                .scan(&scan)?
+                .into_iter()
+                .map(|(key, value)| Ok((record_id(&key)?, value)))
                 .collect::<Result<Vec<_>>>()?;
             let Some((last, _)) = batch.last() else {
                 break;
             };
-            start = Bound::Excluded(last.as_bytes().to_vec());
+            start = Some(*last);
             let mut resealed = Vec::new();
             for (id, value) in &batch {
                 match self.reseal(id, value) {
@@ -131,25 +136,21 @@ impl Store {
                     Err(e) => return Err(e),
                 }
             }
-            self.transaction(|(records, tokens, pending, _)| {
-                for record in &resealed {
-                    let key = record.id.as_bytes().as_slice();
-                    records.insert(key, record.value.as_slice())?;
-                    tokens.insert(key, record.tokens.as_slice())?;
-                    pending.insert(key, &[][..])?;
-                }
-                Ok(())
+            self.kv.write(&mut |tx| {
+                resealed
+                    .iter()
+                    .try_for_each(|record| insert_record(tx, record))
             })?;
             report.reencrypted += resealed.len();
             done += batch.len();
             progress(done, total);
         }
-        self.merger.index().rebuild(&self.records)?;
+        self.merger.index().rebuild()?;
         self.flush()?;
         if let Keyring::Encrypted { older, .. } = &mut self.keyring {
             older.clear();
         }
-        meta::write(&self.db, &self.keyring.protection()?)?;
+        meta::write(&*self.kv, &self.keyring.protection()?)?;
         Ok(report)
     }
 

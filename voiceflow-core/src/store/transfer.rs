@@ -6,8 +6,9 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
-use super::db::{record_id, storage_error, Existing, Prepared, Store};
+use super::db::{record_id, Existing, Prepared, Store};
 use super::id::RecordId;
+use super::kv::{self, Scan, Tree};
 use super::record::Record;
 use crate::{Error, Result};
 
@@ -40,8 +41,8 @@ impl Store {
         let io_error = |e| Error::io(path, e);
         let mut out = BufWriter::new(File::create(path).map_err(io_error)?);
         let mut report = ExportReport::default();
-        for entry in self.records.iter() {
-            let (key, value) = entry.map_err(storage_error)?;
+        for entry in kv::entries(&*self.kv, &Scan::keys(Tree::Records).with_values()) {
+            let (key, value) = entry?;
             let id = record_id(&key)?;
             let record = match self.read_value(&id, &value) {
                 Ok(record) => record,
@@ -52,7 +53,7 @@ impl Store {
                 Err(e) => return Err(e),
             };
             let mut line = serde_json::to_vec(&record)
-                .map_err(|e| Error::Storage(format!("record {id} cannot be exported: {e}")))?;
+                .map_err(|e| Error::storage_from(format!("record {id} cannot be exported"), e))?;
             line.push(b'\n');
             out.write_all(&line).map_err(io_error)?;
             report.exported += 1;
