@@ -122,11 +122,11 @@ fn read_wav_errors_name_the_path() {
     let err = audio::read_wav(&corrupt).unwrap_err();
     assert!(err.to_string().contains("corrupt.wav"), "{err}");
     match err {
-        Error::InvalidWav { path, reason } => {
+        Error::InvalidAudioFile { path, reason, .. } => {
             assert_eq!(path.as_deref(), Some(corrupt.as_path()));
             assert!(reason.contains("no fmt chunk"), "{reason}");
         }
-        other => panic!("expected InvalidWav, got {other:?}"),
+        other => panic!("expected InvalidAudioFile, got {other:?}"),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The audio front end: everything between the caller's samples and the
 //! model's log-mel input.
 //!
-//! - [`decode_wav`] / [`read_wav`]: WAV bytes or files to an [`AudioBuffer`].
+//! - [`decode_bytes`] / [`read_file`]: audio files (WAV, FLAC, MP3, Ogg
+//!   Vorbis, MP4/M4A AAC) in memory or on disk to an [`AudioBuffer`], with
+//!   the bounds [`decode`] explains.
 //! - [`validate`], [`to_mono`], [`resample`], or all three at once with
 //!   [`prepare`]: any interleaved PCM to 16-kHz mono.
 //! - [`mel`]: Whisper's log-mel spectrogram ([`mel::MelExtractor`]), equal to
@@ -12,7 +14,7 @@
 //! use voiceflow_core::audio::{self, mel::MelExtractor};
 //!
 //! # fn main() -> voiceflow_core::Result<()> {
-//! let wav = audio::read_wav("speech.wav")?;
+//! let wav = audio::read_file("speech.mp3", 3600.0)?;
 //! let mono_16k = audio::prepare(&wav.samples, wav.sample_rate, wav.channels, 3600.0)?;
 //! let mel = MelExtractor::new(80)?.compute(&mono_16k, audio::HOP_LENGTH);
 //! let first_window = mel.window(0, audio::N_FRAMES.min(mel.n_frames - 1));
@@ -20,6 +22,7 @@
 //! # }
 //! ```
 
+pub mod decode;
 mod filterbank;
 pub mod mel;
 mod mixdown;
@@ -28,12 +31,25 @@ pub mod silence;
 mod validate;
 mod wav;
 
+pub use decode::{decode_bytes, read_file, MAX_DECODED_SAMPLES};
 pub use mixdown::to_mono;
 pub use resample::{resample, StreamResampler};
 pub use validate::{validate, MAX_SAMPLE_PEAK, MAX_SAMPLE_RATE};
-pub use wav::{decode_wav, read_wav};
+pub use wav::MAX_SKIPPED_BYTES;
 
 use crate::Result;
+
+/// [`decode_bytes`] with no duration limit (at most [`MAX_DECODED_SAMPLES`]):
+/// any supported format, the name is older than the other formats.
+pub fn decode_wav(bytes: &[u8]) -> Result<AudioBuffer> {
+    decode_bytes(bytes, f64::INFINITY)
+}
+
+/// [`read_file`] with no duration limit (at most [`MAX_DECODED_SAMPLES`]):
+/// any supported format, the name is older than the other formats.
+pub fn read_wav(path: impl AsRef<std::path::Path>) -> Result<AudioBuffer> {
+    read_file(path, f64::INFINITY)
+}
 
 /// Whisper's sample rate in Hz; every model input is mono audio at this rate.
 pub const SAMPLE_RATE: u32 = 16_000;

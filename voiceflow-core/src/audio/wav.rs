@@ -1,22 +1,33 @@
-//! WAV decoding: a small, defensive RIFF/WAVE reader.
+//! WAV decoding: the small, defensive, streaming RIFF/WAVE reader kept for
+//! integer PCM and IEEE float, the WAVs nearly everyone meets (see
+//! [`super::decode`] for why it is kept and what goes to `symphonia`).
 //!
 //! Reads PCM integer samples of 8 (unsigned), 16, 24 and 32 bits (and any
 //! other depth up to 32 bits stored left-justified in whole bytes), IEEE float
 //! of 32 and 64 bits, with any rate and channel count, in the classic
 //! `WAVEFORMAT` header or in `WAVE_FORMAT_EXTENSIBLE`. `RF64` files are read
-//! like `RIFF` ones.
+//! like `RIFF` ones. A-law, mu-law and the ADPCMs are recognised here and
+//! decoded by `symphonia`.
 //!
-//! Damaged files are handled without panicking: chunk sizes that run past the
-//! end of the data are clamped (streams written before their length was known
-//! store `0xFFFFFFFF` or a guess), a trailing partial frame is dropped, and
-//! everything else (no `fmt `/`data` chunk, truncated header, unsupported
-//! encoding such as A-law or ADPCM, zero channels) is an
-//! [`Error::InvalidWav`] that says what is wrong.
+//! It reads from any [`Read`]: a file, a pipe, bytes in memory. The header
+//! is read up to the `data` chunk (at most [`MAX_SKIPPED_BYTES`] of other
+//! chunks before it), then the samples, no more of them than the caller's
+//! [`Limit`] allows, so a stream that never ends is not read until memory
+//! runs out.
+//!
+//! Damaged files are handled without panicking: a `data` size that runs past
+//! the end of the data is clamped (streams written before their length was
+//! known store `0xFFFFFFFF` or a guess), a trailing partial frame is dropped,
+//! and everything else (no `fmt `/`data` chunk, truncated header, a header
+//! whose fields contradict each other, unsupported encoding, zero channels)
+//! is a reason that names what is wrong (an
+//! [`Error::InvalidAudioFile`](crate::Error::InvalidAudioFile) for the
+//! caller).
 
-use std::path::Path;
+use std::io::Read;
 
+use super::decode::{read_up_to, Failure, Limit};
 use super::AudioBuffer;
-use crate::{Error, Result};
 
 /// `WAVE_FORMAT_PCM`.
 const FORMAT_PCM: u16 = 0x0001;
@@ -24,25 +35,31 @@ const FORMAT_PCM: u16 = 0x0001;
 const FORMAT_FLOAT: u16 = 0x0003;
 /// `WAVE_FORMAT_EXTENSIBLE`: the real format is in the sub-format GUID.
 const FORMAT_EXTENSIBLE: u16 = 0xFFFE;
+/// Format tags that `symphonia` decodes: Microsoft ADPCM, A-law, mu-law,
+/// IMA ADPCM.
+const DELEGATED: [u16; 4] = [0x0002, 0x0006, 0x0007, 0x0011];
 /// Bytes 2..16 of every `KSDATAFORMAT_SUBTYPE_*` GUID derived from a format tag.
 const SUBFORMAT_GUID_TAIL: [u8; 14] = [
     0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
 ];
+/// The most of a `fmt ` chunk that is read; the rest (no known format has
+/// more than 40 meaningful bytes) is skipped.
+const MAX_FMT_BYTES: u32 = 4096;
+/// The most bytes of chunks other than `fmt ` (metadata, padding) skipped
+/// before the `data` chunk; past that the input is not taken for a WAV file.
+pub const MAX_SKIPPED_BYTES: u64 = 16 << 20;
 
-/// Decodes a complete WAV file held in memory into interleaved f32 samples
-/// in [-1, 1] (float files are passed through as stored).
-pub fn decode_wav(bytes: &[u8]) -> Result<AudioBuffer> {
-    parse(bytes).map_err(|reason| Error::InvalidWav { path: None, reason })
-}
-
-/// Reads and decodes a WAV file; errors name the path.
-pub fn read_wav(path: impl AsRef<Path>) -> Result<AudioBuffer> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    parse(&bytes).map_err(|reason| Error::InvalidWav {
-        path: Some(path.to_path_buf()),
-        reason,
-    })
+/// What the start of an input is.
+#[derive(Debug)]
+pub(super) enum Riff {
+    /// A WAV file of integer PCM or IEEE float, read up to the first byte
+    /// of its `data` chunk: [`read_data`] reads the samples.
+    Pcm(Header),
+    /// A WAV file in an encoding that `symphonia` decodes (ADPCM, A-law,
+    /// mu-law).
+    Delegated,
+    /// Not RIFF at all: another container, or no audio.
+    Other,
 }
 
 /// How the samples of the `data` chunk are stored.
@@ -70,6 +87,20 @@ struct Format {
     encoding: Encoding,
 }
 
+/// A PCM or float WAV header: the format, and the `data` chunk's declared
+/// size.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Header {
+    format: Format,
+    data_len: u32,
+}
+
+/// What a `fmt ` chunk says.
+enum Parsed {
+    Pcm(Format),
+    Delegated,
+}
+
 fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
@@ -93,62 +124,92 @@ fn format_name(tag: u16) -> &'static str {
     }
 }
 
-fn parse(bytes: &[u8]) -> std::result::Result<AudioBuffer, String> {
-    if bytes.len() < 12 {
-        return Err(format!(
-            "{} bytes is too short for a RIFF/WAVE header (12 bytes)",
-            bytes.len()
+/// Skips `n` bytes; returns how many there were (fewer at the end).
+fn skip<R: Read>(r: &mut R, n: u64) -> Result<u64, Failure> {
+    std::io::copy(&mut r.take(n), &mut std::io::sink()).map_err(Failure::Io)
+}
+
+/// Reads the start of `r`: whether it is a WAV file, and for PCM and float
+/// the header up to the samples.
+pub(super) fn read_header<R: Read>(r: &mut R) -> Result<Riff, Failure> {
+    let mut head = [0u8; 12];
+    let n = read_up_to(r, &mut head)?;
+    if n == 0 {
+        return Err(Failure::invalid("no data (0 bytes)"));
+    }
+    match head.get(0..4) {
+        Some(b"RIFF" | b"RF64") if n < 12 => {
+            return Err(Failure::invalid(format!(
+                "{n} bytes is too short for a RIFF/WAVE header (12 bytes)"
+            )))
+        }
+        Some(b"RIFF" | b"RF64") => {}
+        Some(b"RIFX") => return Err(Failure::invalid("big-endian RIFX files are not supported")),
+        _ => return Ok(Riff::Other),
+    }
+    if &head[8..12] != b"WAVE" {
+        return Err(Failure::invalid(
+            "RIFF file is not WAVE (missing \"WAVE\" form type)",
         ));
-    }
-    match &bytes[0..4] {
-        b"RIFF" | b"RF64" => {}
-        b"RIFX" => return Err("big-endian RIFX files are not supported".into()),
-        _ => return Err("not a RIFF file (missing \"RIFF\" magic)".into()),
-    }
-    if &bytes[8..12] != b"WAVE" {
-        return Err("RIFF file is not WAVE (missing \"WAVE\" form type)".into());
     }
 
     let mut format = None;
-    let mut data = None;
-    let mut at = 12;
-    while bytes.len() - at >= 8 {
-        let id = &bytes[at..at + 4];
-        let declared = usize::try_from(u32_at(bytes, at + 4)).unwrap_or(usize::MAX);
-        let body_start = at + 8;
-        let size = declared.min(bytes.len() - body_start);
-        let body = &bytes[body_start..body_start + size];
-        match id {
-            b"fmt " if size < declared => {
-                return Err(format!(
-                    "fmt chunk is truncated ({size} of {declared} bytes present)"
-                ))
-            }
-            b"fmt " => format = Some(parse_format(body)?),
-            b"data" => data = Some(body),
-            _ => {}
-        }
-        // Chunks are padded to an even size. A body clamped at the end of the
-        // file ends the walk.
-        at = body_start + size + (size & 1);
-        if at >= bytes.len() {
+    let mut skipped = 0u64;
+    loop {
+        let mut chunk = [0u8; 8];
+        if read_up_to(r, &mut chunk)? < 8 {
             break;
         }
+        let declared = u32_at(&chunk, 4);
+        let padded = u64::from(declared) + u64::from(declared & 1);
+        match &chunk[0..4] {
+            b"fmt " => {
+                let want = declared.min(MAX_FMT_BYTES) as usize;
+                let mut body = vec![0u8; want];
+                let got = read_up_to(r, &mut body)?;
+                if got < want {
+                    return Err(Failure::invalid(format!(
+                        "fmt chunk is truncated ({got} of {declared} bytes present)"
+                    )));
+                }
+                skip(r, padded - want as u64)?;
+                format = Some(parse_format(&body).map_err(Failure::invalid)?);
+            }
+            b"data" => {
+                return match format {
+                    Some(Parsed::Pcm(format)) => Ok(Riff::Pcm(Header {
+                        format,
+                        data_len: declared,
+                    })),
+                    Some(Parsed::Delegated) => Ok(Riff::Delegated),
+                    None => Err(Failure::invalid("no fmt chunk before the data chunk")),
+                };
+            }
+            _ => {
+                skipped += padded;
+                if skipped > MAX_SKIPPED_BYTES {
+                    return Err(Failure::invalid(format!(
+                        "no data chunk in the first {MAX_SKIPPED_BYTES} bytes of other chunks"
+                    )));
+                }
+                // A chunk clamped at the end of the input ends the walk.
+                if skip(r, padded)? < padded {
+                    break;
+                }
+            }
+        }
     }
-
-    let format = format.ok_or("no fmt chunk")?;
-    let data = data.ok_or("no data chunk")?;
-    let frame_bytes = usize::from(format.channels) * format.encoding.bytes();
-    let usable = data.len() - data.len() % frame_bytes;
-    let samples = decode_samples(&data[..usable], format.encoding);
-    Ok(AudioBuffer {
-        samples,
-        sample_rate: format.sample_rate,
-        channels: format.channels,
-    })
+    Err(Failure::invalid(if format.is_none() {
+        "no fmt chunk"
+    } else {
+        "no data chunk"
+    }))
 }
 
-fn parse_format(fmt: &[u8]) -> std::result::Result<Format, String> {
+/// Checks a `fmt ` chunk and says how its samples are stored. Fields that
+/// contradict each other are named: `bits_per_sample` 0, a `block_align`
+/// that is not `channels` x the bytes of one sample.
+fn parse_format(fmt: &[u8]) -> Result<Parsed, String> {
     if fmt.len() < 16 {
         return Err(format!(
             "fmt chunk has {} bytes, at least 16 are needed",
@@ -158,8 +219,10 @@ fn parse_format(fmt: &[u8]) -> std::result::Result<Format, String> {
     let mut tag = u16_at(fmt, 0);
     let channels = u16_at(fmt, 2);
     let sample_rate = u32_at(fmt, 4);
+    let block_align = u16_at(fmt, 12);
     let bits = u16_at(fmt, 14);
-    if tag == FORMAT_EXTENSIBLE {
+    let extensible = tag == FORMAT_EXTENSIBLE;
+    if extensible {
         if fmt.len() < 40 {
             return Err(format!(
                 "WAVE_FORMAT_EXTENSIBLE fmt chunk has {} bytes, 40 are needed",
@@ -170,27 +233,29 @@ fn parse_format(fmt: &[u8]) -> std::result::Result<Format, String> {
             return Err("WAVE_FORMAT_EXTENSIBLE with a non-standard sub-format GUID".into());
         }
         tag = u16_at(fmt, 24);
+        let valid_bits = u16_at(fmt, 18);
+        if valid_bits > bits {
+            return Err(format!(
+                "fmt chunk field valid_bits_per_sample is {valid_bits}, more than its \
+                 bits_per_sample {bits}"
+            ));
+        }
     }
     if channels == 0 {
-        return Err("fmt chunk declares 0 channels".into());
+        return Err("fmt chunk declares 0 channels (field channels)".into());
     }
     if sample_rate == 0 {
-        return Err("fmt chunk declares a sample rate of 0 Hz".into());
+        return Err("fmt chunk declares a sample rate of 0 Hz (field sample_rate)".into());
     }
-    // Samples are stored left-justified in whole bytes. The block alignment
-    // gives the container when it is wider than the bits need (24-bit audio
-    // in 4-byte words); otherwise, or when it is inconsistent, the bits do.
+    if bits == 0 {
+        return Err("fmt chunk field bits_per_sample is 0 (0-bit samples)".into());
+    }
+    if DELEGATED.contains(&tag) {
+        // Their block_align is the size of a compressed block: symphonia
+        // checks it against the codec.
+        return Ok(Parsed::Delegated);
+    }
     let bytes = usize::from(bits).div_ceil(8);
-    let block_align = u16_at(fmt, 12);
-    let container = usize::from(block_align / channels);
-    let bytes = if tag == FORMAT_PCM
-        && block_align.is_multiple_of(channels)
-        && (bytes..=4).contains(&container)
-    {
-        container
-    } else {
-        bytes
-    };
     let encoding = match tag {
         FORMAT_PCM if (1..=4).contains(&bytes) => Encoding::Int { bytes },
         FORMAT_PCM => return Err(format!("{bits}-bit PCM is not supported (1 to 32 bits)")),
@@ -198,15 +263,72 @@ fn parse_format(fmt: &[u8]) -> std::result::Result<Format, String> {
         FORMAT_FLOAT => return Err(format!("{bits}-bit float is not supported (32 or 64 bits)")),
         _ => {
             return Err(format!(
-                "unsupported encoding {} (format tag {tag:#06x}); only PCM and IEEE float are read",
+                "unsupported encoding {} (format tag {tag:#06x}); only PCM, IEEE float, \
+                 A-law, mu-law and ADPCM are read",
                 format_name(tag)
             ))
         }
     };
-    Ok(Format {
+    // Samples are stored left-justified in whole bytes: block_align is
+    // channels x those bytes, or for integer PCM in a classic header
+    // channels x a wider container of up to 4 bytes (24-bit audio in 4-byte
+    // words).
+    let block = usize::from(block_align);
+    let per_channel = usize::from(channels);
+    let container = block / per_channel;
+    let matches = block == per_channel * bytes
+        || (tag == FORMAT_PCM
+            && !extensible
+            && block.is_multiple_of(per_channel)
+            && (bytes..=4).contains(&container));
+    if !matches {
+        return Err(format!(
+            "fmt chunk field block_align is {block_align}, but {channels} channel(s) x \
+             {bytes} byte(s) per {bits}-bit sample is {}",
+            per_channel * bytes
+        ));
+    }
+    let encoding = match encoding {
+        Encoding::Int { .. } => Encoding::Int { bytes: container },
+        float => float,
+    };
+    Ok(Parsed::Pcm(Format {
         channels,
         sample_rate,
         encoding,
+    }))
+}
+
+/// Reads the samples of the `data` chunk that [`read_header`] reached: its
+/// declared size, less when the input ends first, and no more frames than
+/// `limit` allows for the rate ([`Failure::TooLong`] past that).
+pub(super) fn read_data<R: Read>(
+    r: &mut R,
+    header: Header,
+    limit: Limit,
+) -> Result<AudioBuffer, Failure> {
+    let Format {
+        channels,
+        sample_rate,
+        encoding,
+    } = header.format;
+    let frame_bytes = (usize::from(channels) * encoding.bytes()) as u64;
+    let max_bytes = limit
+        .frames(sample_rate, channels)
+        .saturating_mul(frame_bytes);
+    let want = u64::from(header.data_len).min(max_bytes.saturating_add(frame_bytes));
+    // Reserve what the header declares (up to 64 MiB, it may lie), so that
+    // the read does not grow the buffer step by step.
+    let mut data = Vec::with_capacity(want.min(64 << 20) as usize);
+    r.take(want).read_to_end(&mut data).map_err(Failure::Io)?;
+    if data.len() as u64 > max_bytes {
+        return Err(limit.too_long());
+    }
+    let usable = data.len() - data.len() % frame_bytes as usize;
+    Ok(AudioBuffer {
+        samples: decode_samples(&data[..usable], encoding),
+        sample_rate,
+        channels,
     })
 }
 
@@ -216,6 +338,10 @@ fn decode_samples(data: &[u8], encoding: Encoding) -> Vec<f32> {
         Encoding::Int { bytes: 1 } => data
             .iter()
             .map(|&b| (f32::from(b) - 128.0) / 128.0)
+            .collect(),
+        Encoding::Int { bytes: 2 } => data
+            .chunks_exact(2)
+            .map(|s| f32::from(i16::from_le_bytes([s[0], s[1]])) / 32_768.0)
             .collect(),
         Encoding::Int { bytes } => {
             // Place the sample in the top bytes of an i32, so that every depth
@@ -246,6 +372,8 @@ fn decode_samples(data: &[u8], encoding: Encoding) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::decode_wav;
+    use crate::Error;
 
     /// A classic 16-byte `fmt ` body.
     fn fmt_body(tag: u16, channels: u16, rate: u32, bits: u16) -> Vec<u8> {
@@ -292,8 +420,10 @@ mod tests {
 
     fn reason(bytes: &[u8]) -> String {
         match decode_wav(bytes) {
-            Err(Error::InvalidWav { path: None, reason }) => reason,
-            other => panic!("expected InvalidWav, got {other:?}"),
+            Err(Error::InvalidAudioFile {
+                path: None, reason, ..
+            }) => reason,
+            other => panic!("expected InvalidAudioFile, got {other:?}"),
         }
     }
 
@@ -346,11 +476,11 @@ mod tests {
         let data = [[0x00, 0x00, 0x00, 0x40], [0x00, 0x00, 0x00, 0xE0]].concat();
         let f = riff(&[chunk(b"fmt ", &fmt), chunk(b"data", &data)]);
         assert_eq!(decode_wav(&f).unwrap().samples, [0.5, -0.25]);
-        // A block align too small for the bits is ignored.
+        // A block align too small for the bits contradicts them.
         let mut fmt = fmt_body(FORMAT_PCM, 1, 44_100, 16);
         fmt[12..14].copy_from_slice(&1u16.to_le_bytes());
         let f = riff(&[chunk(b"fmt ", &fmt), chunk(b"data", &[0x00, 0x40])]);
-        assert_eq!(decode_wav(&f).unwrap().samples, [0.5]);
+        assert!(reason(&f).contains("block_align is 1"), "{}", reason(&f));
     }
 
     #[test]
@@ -394,11 +524,15 @@ mod tests {
         let good_fmt = chunk(b"fmt ", &fmt_body(FORMAT_PCM, 1, 16_000, 16));
         let data = chunk(b"data", &[0, 0]);
         let with_fmt = |body: &[u8]| riff(&[chunk(b"fmt ", body), data.clone()]);
+        let with_block_align = |mut body: Vec<u8>, block_align: u16| {
+            body[12..14].copy_from_slice(&block_align.to_le_bytes());
+            with_fmt(&body)
+        };
         let cases: Vec<(Vec<u8>, &str)> = vec![
-            (Vec::new(), "too short"),
+            (Vec::new(), "0 bytes"),
             (b"RIFF".to_vec(), "too short"),
             (b"RIFX\0\0\0\0WAVE".to_vec(), "big-endian"),
-            (b"OggS\0\0\0\0WAVE".to_vec(), "not a RIFF"),
+            (b"OggS\0\0\0\0WAVE".to_vec(), "corrupt container"),
             (b"RIFF\0\0\0\0AVI ".to_vec(), "not WAVE"),
             (riff(&[]), "no fmt chunk"),
             (riff(std::slice::from_ref(&good_fmt)), "no data chunk"),
@@ -407,17 +541,46 @@ mod tests {
             (with_fmt(&[1, 0, 1, 0]), "at least 16"),
             (with_fmt(&fmt_body(FORMAT_PCM, 0, 16_000, 16)), "0 channels"),
             (with_fmt(&fmt_body(FORMAT_PCM, 1, 0, 16)), "0 Hz"),
-            (with_fmt(&fmt_body(FORMAT_PCM, 1, 16_000, 0)), "0-bit PCM"),
+            (
+                with_fmt(&fmt_body(FORMAT_PCM, 1, 16_000, 0)),
+                "bits_per_sample is 0",
+            ),
+            (
+                with_fmt(&fmt_body(FORMAT_FLOAT, 2, 16_000, 0)),
+                "bits_per_sample is 0",
+            ),
+            (
+                with_block_align(fmt_body(FORMAT_PCM, 2, 16_000, 16), 2),
+                "block_align is 2",
+            ),
+            (
+                with_block_align(fmt_body(FORMAT_PCM, 2, 16_000, 16), 5),
+                "block_align is 5",
+            ),
+            (
+                with_block_align(fmt_body(FORMAT_PCM, 2, 16_000, 16), 10),
+                "block_align is 10",
+            ),
+            (
+                with_block_align(fmt_body(FORMAT_FLOAT, 1, 16_000, 32), 8),
+                "block_align is 8",
+            ),
+            (
+                with_block_align(extensible_body(FORMAT_PCM, 2, 16_000, 24, 24), 8),
+                "block_align is 8",
+            ),
+            (
+                with_fmt(&extensible_body(FORMAT_PCM, 1, 16_000, 16, 20)),
+                "valid_bits_per_sample is 20",
+            ),
             (with_fmt(&fmt_body(FORMAT_PCM, 1, 16_000, 40)), "40-bit PCM"),
             (
                 with_fmt(&fmt_body(FORMAT_FLOAT, 1, 16_000, 16)),
                 "16-bit float",
             ),
-            (with_fmt(&fmt_body(6, 1, 8000, 8)), "A-law"),
-            (with_fmt(&fmt_body(7, 1, 8000, 8)), "mu-law"),
-            (with_fmt(&fmt_body(2, 1, 8000, 4)), "Microsoft ADPCM"),
+            (with_fmt(&fmt_body(0x0031, 1, 8000, 8)), "GSM 6.10"),
             (with_fmt(&fmt_body(0x1234, 1, 8000, 8)), "0x1234"),
-            (with_fmt(&extensible_body(6, 1, 8000, 8, 8)), "A-law"),
+            (with_fmt(&extensible_body(0x0055, 1, 8000, 8, 8)), "MP3"),
             (
                 with_fmt(&extensible_body(FORMAT_PCM, 1, 8000, 16, 16)[..24]),
                 "40 are needed",
@@ -430,6 +593,45 @@ mod tests {
         let mut odd_guid = extensible_body(FORMAT_PCM, 1, 8000, 16, 16);
         odd_guid[39] ^= 0xFF;
         assert!(reason(&with_fmt(&odd_guid)).contains("GUID"));
+    }
+
+    #[test]
+    fn a_law_mu_law_and_adpcm_go_to_symphonia() {
+        for (tag, name) in [(6u16, "A-law"), (7, "mu-law")] {
+            // WAVEFORMATEX: the 16 bytes and a cbSize of 0.
+            let mut fmt = fmt_body(tag, 1, 8000, 8);
+            fmt.extend_from_slice(&[0, 0]);
+            let f = riff(&[
+                chunk(b"fmt ", &fmt),
+                chunk(b"data", &[0xD5, 0x55, 0xFF, 0x7F, 0x80, 0x00]),
+            ]);
+            let a = decode_wav(&f).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!((a.sample_rate, a.channels, a.samples.len()), (8000, 1, 6));
+            assert!(a.samples.iter().all(|s| s.abs() <= 1.0), "{name}: {a:?}");
+        }
+        // An ADPCM header without its extension is symphonia's to reject.
+        let r = reason(&riff(&[
+            chunk(b"fmt ", &fmt_body(2, 1, 8000, 4)),
+            chunk(b"data", &[0; 8]),
+        ]));
+        assert!(r.contains("header"), "{r}");
+    }
+
+    #[test]
+    fn reading_stops_at_the_limit() {
+        let data = vec![0u8; 2 * 8000 + 2];
+        let f = riff(&[
+            chunk(b"fmt ", &fmt_body(FORMAT_PCM, 1, 8000, 16)),
+            chunk(b"data", &data),
+        ]);
+        let a = crate::audio::decode_bytes(&f[..f.len() - 2], 1.0).unwrap();
+        assert_eq!(a.samples.len(), 8000);
+        match crate::audio::decode_bytes(&f, 1.0) {
+            Err(Error::InvalidAudio(reason)) => {
+                assert!(reason.contains("exceeds the limit of 1 s"), "{reason}")
+            }
+            other => panic!("expected InvalidAudio, got {other:?}"),
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The WAV decoder and audio preparation on arbitrary and damaged input.
+//! The audio decoders (WAV, FLAC, MP3, Ogg Vorbis, M4A/AAC) and audio
+//! preparation on arbitrary and damaged input.
 
 use proptest::prelude::*;
 use voiceflow_core::audio::{self, mel::MelExtractor, silence, MAX_SAMPLE_PEAK, MAX_SAMPLE_RATE};
@@ -154,10 +155,44 @@ fn check_decoded(result: voiceflow_core::Result<audio::AudioBuffer>) -> Result<(
                 )?;
             }
         }
-        Err(Error::InvalidWav { .. }) => {}
-        Err(other) => prop_assert!(false, "not an InvalidWav: {other:?}"),
+        Err(Error::InvalidAudioFile { .. }) => {}
+        Err(other) => prop_assert!(false, "not an InvalidAudioFile: {other:?}"),
     }
     Ok(())
+}
+
+/// The bytes of a speech fixture converted by `scripts/setup.sh
+/// audio-fixtures` (`VOICEFLOW_AUDIO_FIXTURES`, else `audio-fixtures` in
+/// `VOICEFLOW_CACHE` or the repository's `.cache`); panics naming the setup
+/// step when it is missing.
+fn converted(file: &str) -> Vec<u8> {
+    let dir = std::env::var_os("VOICEFLOW_AUDIO_FIXTURES")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("VOICEFLOW_CACHE")
+                .map(|c| std::path::PathBuf::from(c).join("audio-fixtures"))
+        })
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/audio-fixtures")
+        });
+    let path = dir.join(file);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run `scripts/setup.sh audio-fixtures`, which `make test` does)",
+            path.display()
+        )
+    })
+}
+
+/// The converted fixtures, read once.
+fn other_formats() -> &'static [(&'static str, Vec<u8>)] {
+    static FILES: std::sync::OnceLock<Vec<(&'static str, Vec<u8>)>> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        ["door.flac", "door.mp3", "door.ogg", "door.m4a"]
+            .into_iter()
+            .map(|f| (f, converted(f)))
+            .collect()
+    })
 }
 
 /// `prepare` gave 16-kHz mono of the right length, or a typed error that
@@ -249,6 +284,23 @@ proptest! {
             mutate(&mut bytes, m);
         }
         check_decoded(audio::decode_wav(&bytes))?;
+    }
+
+    #[test]
+    fn fuzz_other_formats_damaged_decode_or_give_a_typed_error(
+        which in 0usize..4,
+        mutations in prop::collection::vec(mutation(), 1..4),
+    ) {
+        let (_, bytes) = &other_formats()[which];
+        let mut bytes = bytes.clone();
+        for m in &mutations {
+            mutate(&mut bytes, m);
+        }
+        // Within the engine's usual bound, as a transcription decodes.
+        match audio::decode_bytes(&bytes, 60.0) {
+            Err(Error::InvalidAudio(reason)) => prop_assert!(reason.contains("exceeds"), "{reason}"),
+            other => check_decoded(other)?,
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Fuzzing on stable Rust: structured-random (property) tests with proptest
-//! of everything that reads bytes or numbers from outside: the WAV decoder
+//! of everything that reads bytes or numbers from outside: the audio decoders
 //! and audio preparation, the store's queries, the enhancement rules and
 //! queue, and the configuration checks. Each property says what must hold
 //! for every input, never just "no panic" alone where more is known.
