@@ -104,10 +104,17 @@ int main(int argc, char **argv) {
     VfTranscript *transcript = NULL;
     const char *text = NULL;
     Captions *captions = calloc(1, sizeof *captions);
-    VfStreamCallbacks callbacks = {on_partial, on_final, on_error, free_captions};
+    VfStreamCallbacks callbacks;
+    vf_stream_callbacks_default(&callbacks, sizeof callbacks); /* all NULL, struct_size set */
+    callbacks.on_partial = on_partial;
+    callbacks.on_final = on_final;
+    callbacks.on_error = on_error;
+    callbacks.free_user_data = free_captions; /* called once when the session is done */
+    VfStreamOptions options;
+    vf_stream_options_default(&options, sizeof options); /* then change fields, e.g. vad_model */
     VfStatus status = captions ? vf_engine_new(argv[1], NULL, &engine) : VF_ERROR_UNKNOWN;
     if (status == VF_OK) {
-        status = vf_stream_new(engine, NULL, &callbacks, captions, &stream);
+        status = vf_stream_new(engine, &options, &callbacks, captions, &stream);
         captions = NULL; /* the session owns it now (or freed it on failure) */
     }
     size_t chunk = (size_t)(rate / 10) * channels; /* 100 ms */

@@ -10,9 +10,13 @@ int main(int argc, char **argv) {
     VfEngine *engine = NULL;
     VfTranscript *transcript = NULL;
     const char *text = NULL;
-    VfStatus status = vf_engine_new(argv[1], NULL, &engine);
+    /* Option structs start from their defaults (which set struct_size); NULL means the same. */
+    VfTranscribeOptions options;
+    VfStatus status = vf_transcribe_options_default(&options, sizeof options);
     if (status == VF_OK)
-        status = vf_engine_transcribe_file(engine, argv[2], NULL, &transcript);
+        status = vf_engine_new(argv[1], NULL, &engine);
+    if (status == VF_OK)
+        status = vf_engine_transcribe_file(engine, argv[2], &options, &transcript);
     if (status == VF_OK)
         status = vf_transcript_text(transcript, &text);
     if (status == VF_OK)

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <voiceflow.h>
 
 static int failures = 0;
@@ -68,7 +70,32 @@ static void arguments_and_messages(void) {
     EXPECT(vf_engine_close(NULL), VF_ERROR_NULL_POINTER);
     EXPECT(vf_store_flush(NULL), VF_ERROR_NULL_POINTER);
     EXPECT(vf_enhancer_close(NULL), VF_ERROR_NULL_POINTER);
-    EXPECT(vf_transcribe_options_default(NULL), VF_ERROR_NULL_POINTER);
+    EXPECT(vf_transcribe_options_default(NULL, sizeof(VfTranscribeOptions)), VF_ERROR_NULL_POINTER);
+
+    /* Size-versioned structs: the defaults set struct_size; a size no header
+     * had (0: an uninitialised or zeroed struct) is rejected, naming the struct. */
+    VfTranscribeOptions sized;
+    EXPECT(vf_transcribe_options_default(&sized, sizeof sized), VF_OK);
+    TRUE_THAT(sized.struct_size == sizeof sized);
+    EXPECT(vf_transcribe_options_default(&sized, 0), VF_ERROR_INVALID_ARGUMENT);
+    MENTIONS("VfTranscribeOptions");
+    EXPECT(vf_transcribe_options_default(&sized, sizeof sized - sizeof(size_t)),
+           VF_ERROR_INVALID_ARGUMENT);
+    TRUE_THAT(sized.struct_size == sizeof sized); /* nothing written */
+    VfStreamCallbacks callbacks;
+    EXPECT(vf_stream_callbacks_default(&callbacks, sizeof callbacks), VF_OK);
+    TRUE_THAT(callbacks.struct_size == sizeof callbacks && callbacks.on_final == NULL &&
+              callbacks.free_user_data == NULL);
+    VfEngineOptions zeroed = {0};
+    EXPECT(vf_engine_new("/nonexistent/whisper-none", &zeroed, &engine), VF_ERROR_INVALID_ARGUMENT);
+    MENTIONS("VfEngineOptions");
+    MENTIONS("struct_size 0");
+    TRUE_THAT(engine == NULL);
+    VfQuery query;
+    EXPECT(vf_query_default(&query, sizeof query + 8), VF_ERROR_INVALID_ARGUMENT);
+    MENTIONS("newer voiceflow.h");
+    EXPECT(vf_query_default(&query, sizeof query), VF_OK);
+    TRUE_THAT(query.struct_size == sizeof query && query.limit == 50);
 
     /* The message can be copied whole, cut to a buffer, or sized. */
     EXPECT(vf_engine_new("/nonexistent/whisper-none", NULL, &engine), VF_ERROR_MODEL_NOT_FOUND);
@@ -89,7 +116,7 @@ static void arguments_and_messages(void) {
 
 static void engine_errors(const char *model_dir) {
     VfEngineOptions engine_options;
-    EXPECT(vf_engine_options_default(&engine_options), VF_OK);
+    EXPECT(vf_engine_options_default(&engine_options, sizeof engine_options), VF_OK);
     VfEngine *engine = NULL;
     engine_options.threads = 0;
     EXPECT(vf_engine_new(model_dir, &engine_options, &engine), VF_ERROR_INVALID_ARGUMENT);
@@ -123,9 +150,15 @@ static void engine_errors(const char *model_dir) {
     const unsigned char garbage[] = "RIFF0000WAVEjunk";
     EXPECT(vf_engine_transcribe_wav_bytes(engine, garbage, sizeof garbage, NULL, &transcript),
            VF_ERROR_INVALID_WAV);
+    EXPECT(vf_engine_transcribe_bytes(engine, garbage, sizeof garbage, NULL, &transcript),
+           VF_ERROR_INVALID_WAV);
+    const unsigned char not_audio[] = "fLaC but not really an audio file at all";
+    EXPECT(vf_engine_transcribe_bytes(engine, not_audio, sizeof not_audio, NULL, &transcript),
+           VF_ERROR_INVALID_WAV);
+    EXPECT(vf_engine_transcribe_bytes(engine, NULL, 0, NULL, &transcript), VF_ERROR_INVALID_WAV);
 
     VfTranscribeOptions options;
-    EXPECT(vf_transcribe_options_default(&options), VF_OK);
+    EXPECT(vf_transcribe_options_default(&options, sizeof options), VF_OK);
     options.beam_size = 0;
     EXPECT(vf_engine_transcribe_pcm(engine, second, 16000, 16000, 1, &options, &transcript),
            VF_ERROR_INVALID_ARGUMENT);
@@ -142,6 +175,38 @@ static void engine_errors(const char *model_dir) {
     EXPECT(vf_engine_transcribe_pcm(engine, second, 16000, 16000, 1, NULL, &transcript),
            VF_ERROR_CLOSED);
     vf_engine_free(engine);
+}
+
+/* An ONNX Runtime error keeps its text: a model folder whose encoder is not an
+ * ONNX graph fails with our context followed by ONNX Runtime's message. */
+static void onnx_runtime_errors(const char *model_dir, const char *scratch) {
+    char copy[2048], from[4096], to[4096], cwd[1024] = "";
+    snprintf(copy, sizeof copy, "%s/broken-model", scratch);
+    if (model_dir[0] != '/') { /* the links are absolute */
+        TRUE_THAT(getcwd(cwd, sizeof cwd - 1) != NULL);
+        strcat(cwd, "/");
+    }
+    TRUE_THAT(mkdir(copy, 0700) == 0);
+    const char *kept[] = {"config.json", "generation_config.json", "tokenizer.json",
+                          "decoder_model_merged.onnx"};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        snprintf(from, sizeof from, "%s%s/%s", cwd, model_dir, kept[i]);
+        snprintf(to, sizeof to, "%s/%s", copy, kept[i]);
+        TRUE_THAT(access(from, R_OK) != 0 || symlink(from, to) == 0);
+    }
+    snprintf(to, sizeof to, "%s/encoder_model.onnx", copy);
+    FILE *encoder = fopen(to, "wb");
+    TRUE_THAT(encoder != NULL);
+    if (encoder != NULL) {
+        fputs("not an onnx graph", encoder);
+        fclose(encoder);
+    }
+    VfEngine *engine = NULL;
+    EXPECT(vf_engine_new(copy, NULL, &engine), VF_ERROR_MODEL_MALFORMED);
+    TRUE_THAT(engine == NULL);
+    MENTIONS("malformed model file");
+    MENTIONS("ONNX Runtime cannot load the graph: ");
+    MENTIONS("Protobuf parsing failed"); /* ONNX Runtime's own text */
 }
 
 static void store_errors(const char *scratch) {
@@ -223,6 +288,7 @@ int main(int argc, char **argv) {
     }
     arguments_and_messages();
     engine_errors(argv[1]);
+    onnx_runtime_errors(argv[1], argv[2]);
     store_errors(argv[2]);
     enhancer_errors();
 

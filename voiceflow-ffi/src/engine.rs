@@ -1,4 +1,5 @@
-//! The engine handle: load a model, transcribe PCM, WAV files and WAV bytes.
+//! The engine handle: load a model, transcribe PCM, audio files (WAV, FLAC,
+//! MP3, Ogg Vorbis, MP4/M4A AAC) and their bytes.
 
 use std::ffi::c_char;
 use std::path::Path;
@@ -28,7 +29,18 @@ pub struct VfEngine {
 /// Errors: `VF_ERROR_MODEL_NOT_FOUND`, `VF_ERROR_MODEL_MALFORMED`,
 /// `VF_ERROR_RUNTIME_NOT_FOUND` (the message lists where it looked),
 /// `VF_ERROR_INVALID_ARGUMENT` (threads outside 1..=1024, instances outside
-/// 1..=256, a maximum duration that is not a positive number).
+/// 1..=256, a maximum duration that is not a positive number, a bad
+/// `struct_size`).
+///
+/// # Safety
+/// - `model_dir` is NULL or a NUL-terminated string.
+/// - `options` is NULL or points to a `VfEngineOptions` initialised by
+///   `vf_engine_options_default` (its `struct_size` bytes readable, every
+///   field in them set), whose `runtime_library` is NULL or a
+///   NUL-terminated string.
+/// - `out_engine` is NULL or points to a writable `VfEngine *`.
+///
+/// All of them stay valid and unchanged during the call.
 #[no_mangle]
 pub unsafe extern "C" fn vf_engine_new(
     model_dir: *const c_char,
@@ -36,8 +48,14 @@ pub unsafe extern "C" fn vf_engine_new(
     out_engine: *mut *mut VfEngine,
 ) -> VfStatus {
     guard(|| {
+        // SAFETY: `out_engine` is NULL or writable, apart from the other
+        // arguments (# Safety).
         let out_engine = unsafe { out(out_engine, "out_engine", std::ptr::null_mut())? };
-        let config = unsafe { engine_config(utf8(model_dir, "model_dir")?, options)? };
+        // SAFETY: `model_dir` is NULL or a NUL-terminated string (# Safety).
+        let model_dir = unsafe { utf8(model_dir, "model_dir")? };
+        // SAFETY: `options` is NULL or initialised options with valid
+        // strings (# Safety), as `engine_config` requires.
+        let config = unsafe { engine_config(model_dir, options)? };
         *out_engine = into_handle(VfEngine {
             engine: Arc::new(Engine::new(config)?),
         });
@@ -48,15 +66,21 @@ pub unsafe extern "C" fn vf_engine_new(
 /// Transcribes `audio` on `engine` into a new transcript at `*out_transcript`.
 ///
 /// # Safety
-/// As for the exported functions that call it.
+/// For the duration of the call: `engine` is NULL or a live engine (as for
+/// [`arg`]); `options` is NULL or valid transcription options (as for
+/// [`transcribe_call`]); `out_transcript` is NULL or writable and overlaps
+/// nothing else (as for [`out`]).
 unsafe fn transcribe(
     engine: *const VfEngine,
     audio: Audio<'_>,
     options: *const VfTranscribeOptions,
     out_transcript: *mut *mut VfTranscript,
 ) -> FfiResult {
+    // SAFETY: `out_transcript` is NULL or writable and unaliased (our contract).
     let out_transcript = unsafe { out(out_transcript, "out_transcript", std::ptr::null_mut())? };
+    // SAFETY: `engine` is NULL or a live engine for the call (our contract).
     let engine = &unsafe { arg(engine, "engine")? }.engine;
+    // SAFETY: `options` is NULL or valid options (our contract).
     let (options, mut sink) = unsafe { transcribe_call(options)? };
     let transcript = engine.transcribe_with(audio, &options, &mut |s, p| sink.on_segment(s, p))?;
     sink.failure()?;
@@ -75,7 +99,21 @@ unsafe fn transcribe(
 /// peak beyond ±8 (integer PCM passed unscaled), a count that is not a
 /// multiple of `channels`, too long),
 /// `VF_ERROR_INVALID_ARGUMENT` (sample rate 0 or above 384 kHz, 0 channels,
-/// bad options), `VF_ERROR_CLOSED`, `VF_ERROR_INFERENCE`.
+/// bad options, a bad `struct_size`), `VF_ERROR_CLOSED`, `VF_ERROR_INFERENCE`.
+///
+/// # Safety
+/// - `engine` is NULL or an engine from `vf_engine_new` that is not freed
+///   before the call returns.
+/// - `samples` points to `sample_count` floats (NULL when `sample_count`
+///   is 0) that are not written during the call.
+/// - `options` is NULL or points to a `VfTranscribeOptions` initialised by
+///   `vf_transcribe_options_default` (its `struct_size` bytes readable,
+///   every field in them set): `language` and
+///   `initial_prompt` NULL or NUL-terminated strings, `on_segment` NULL or a
+///   function that may be called on this thread, during the call, with
+///   `user_data`.
+/// - `out_transcript` is NULL or points to a writable `VfTranscript *`
+///   apart from the other arguments.
 #[no_mangle]
 pub unsafe extern "C" fn vf_engine_transcribe_pcm(
     engine: *const VfEngine,
@@ -87,24 +125,37 @@ pub unsafe extern "C" fn vf_engine_transcribe_pcm(
     out_transcript: *mut *mut VfTranscript,
 ) -> VfStatus {
     guard(|| {
+        // SAFETY: `samples` has `sample_count` readable floats, or the count
+        // is 0 (# Safety).
         let samples = unsafe { slice(samples, sample_count, "samples")? };
         let audio = Audio::Pcm {
             samples,
             sample_rate,
             channels,
         };
+        // SAFETY: `engine`, `options` and `out_transcript` are as
+        // `transcribe` requires, for the call (# Safety).
         unsafe { transcribe(engine, audio, options, out_transcript) }
     })
 }
 
-/// Transcribes the WAV file at `path` (UTF-8). Like
-/// `vf_engine_transcribe_pcm`, plus `VF_ERROR_IO` and `VF_ERROR_INVALID_WAV`.
+/// Transcribes the audio file at `path` (UTF-8): WAV, FLAC, MP3, Ogg Vorbis
+/// or MP4/M4A AAC, told apart by content; also a pipe or a device, read up
+/// to the engine's longest duration. Like `vf_engine_transcribe_pcm`, plus
+/// `VF_ERROR_IO` (cannot be opened or read) and `VF_ERROR_INVALID_WAV` (not
+/// a supported audio file, corrupt, or a header whose fields contradict each
+/// other, in any format: the name is older than the other formats);
+/// `VF_ERROR_INVALID_AUDIO` also when it is longer than the engine allows.
 ///
 /// ```c
 /// VfTranscript *transcript = NULL;
-/// if (vf_engine_transcribe_file(engine, "speech.wav", NULL, &transcript) == VF_OK) { ... }
+/// if (vf_engine_transcribe_file(engine, "speech.mp3", NULL, &transcript) == VF_OK) { ... }
 /// vf_transcript_free(transcript);
 /// ```
+///
+/// # Safety
+/// As for `vf_engine_transcribe_pcm`, with `path` NULL or a NUL-terminated
+/// string in place of `samples`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_engine_transcribe_file(
     engine: *const VfEngine,
@@ -113,13 +164,51 @@ pub unsafe extern "C" fn vf_engine_transcribe_file(
     out_transcript: *mut *mut VfTranscript,
 ) -> VfStatus {
     guard(|| {
+        // SAFETY: `path` is NULL or a NUL-terminated string (# Safety).
         let path = Path::new(unsafe { utf8(path, "path")? });
-        unsafe { transcribe(engine, Audio::WavFile(path), options, out_transcript) }
+        // SAFETY: `engine`, `options` and `out_transcript` are as
+        // `transcribe` requires, for the call (# Safety).
+        unsafe { transcribe(engine, Audio::File(path), options, out_transcript) }
     })
 }
 
-/// Transcribes a WAV file held in memory (`length` bytes at `bytes`). Like
+/// Transcribes an audio file held in memory (`length` bytes at `bytes`), in
+/// any format `vf_engine_transcribe_file` reads. Like
 /// `vf_engine_transcribe_file`.
+///
+/// ```c
+/// VfTranscript *transcript = NULL;
+/// if (vf_engine_transcribe_bytes(engine, flac, flac_length, NULL, &transcript) == VF_OK) { ... }
+/// vf_transcript_free(transcript);
+/// ```
+///
+/// # Safety
+/// As for `vf_engine_transcribe_pcm`, with `bytes` pointing to `length`
+/// bytes (NULL when `length` is 0), not written during the call, in place
+/// of `samples`.
+#[no_mangle]
+pub unsafe extern "C" fn vf_engine_transcribe_bytes(
+    engine: *const VfEngine,
+    bytes: *const u8,
+    length: usize,
+    options: *const VfTranscribeOptions,
+    out_transcript: *mut *mut VfTranscript,
+) -> VfStatus {
+    guard(|| {
+        // SAFETY: `bytes` has `length` readable bytes, or `length` is 0
+        // (# Safety).
+        let bytes = unsafe { slice(bytes, length, "bytes")? };
+        // SAFETY: `engine`, `options` and `out_transcript` are as
+        // `transcribe` requires, for the call (# Safety).
+        unsafe { transcribe(engine, Audio::Bytes(bytes), options, out_transcript) }
+    })
+}
+
+/// The older name of `vf_engine_transcribe_bytes`, kept so that programs
+/// built against it keep working: the same call, any supported format.
+///
+/// # Safety
+/// As for `vf_engine_transcribe_bytes`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_engine_transcribe_wav_bytes(
     engine: *const VfEngine,
@@ -128,10 +217,9 @@ pub unsafe extern "C" fn vf_engine_transcribe_wav_bytes(
     options: *const VfTranscribeOptions,
     out_transcript: *mut *mut VfTranscript,
 ) -> VfStatus {
-    guard(|| {
-        let bytes = unsafe { slice(bytes, length, "bytes")? };
-        unsafe { transcribe(engine, Audio::WavBytes(bytes), options, out_transcript) }
-    })
+    // SAFETY: the arguments are as `vf_engine_transcribe_bytes` requires
+    // (# Safety).
+    unsafe { vf_engine_transcribe_bytes(engine, bytes, length, options, out_transcript) }
 }
 
 /// Writes the engine's metrics (request counts by outcome, per-stage
@@ -144,13 +232,19 @@ pub unsafe extern "C" fn vf_engine_transcribe_wav_bytes(
 /// if (vf_engine_metrics_prometheus(engine, &text) == VF_OK) fputs(text, stdout);
 /// vf_string_free(text);
 /// ```
+///
+/// # Safety
+/// `engine` is NULL or an engine from `vf_engine_new` not freed before the
+/// call returns; `out_text` is NULL or points to a writable `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_engine_metrics_prometheus(
     engine: *const VfEngine,
     out_text: *mut *mut c_char,
 ) -> VfStatus {
     guard(|| {
+        // SAFETY: `out_text` is NULL or writable, apart from `engine` (# Safety).
         let out_text = unsafe { out(out_text, "out_text", std::ptr::null_mut())? };
+        // SAFETY: `engine` is NULL or a live engine for the call (# Safety).
         let engine = &unsafe { arg(engine, "engine")? }.engine;
         *out_text = owned_string(&engine.metrics().to_prometheus())?;
         Ok(())
@@ -162,13 +256,19 @@ pub unsafe extern "C" fn vf_engine_metrics_prometheus(
 /// {..}, "value"}], "gauges": [{.., "value", "peak"}], "histograms": [{..,
 /// "count", "sum", "mean", "p50", "p95", "p99", "max"}]}`, latencies in
 /// seconds.
+///
+/// # Safety
+/// `engine` is NULL or an engine from `vf_engine_new` not freed before the
+/// call returns; `out_json` is NULL or points to a writable `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_engine_metrics_json(
     engine: *const VfEngine,
     out_json: *mut *mut c_char,
 ) -> VfStatus {
     guard(|| {
+        // SAFETY: `out_json` is NULL or writable, apart from `engine` (# Safety).
         let out_json = unsafe { out(out_json, "out_json", std::ptr::null_mut())? };
+        // SAFETY: `engine` is NULL or a live engine for the call (# Safety).
         let engine = &unsafe { arg(engine, "engine")? }.engine;
         let json = serde_json::to_string(&engine.metrics().snapshot())
             .map_err(|e| FfiError::invalid(format!("metrics snapshot as JSON: {e}")))?;
@@ -179,16 +279,28 @@ pub unsafe extern "C" fn vf_engine_metrics_json(
 
 /// Closes the engine: later transcriptions fail with `VF_ERROR_CLOSED`;
 /// running ones finish. The handle must still be freed with `vf_engine_free`.
+///
+/// # Safety
+/// `engine` is NULL or an engine from `vf_engine_new` not freed before the
+/// call returns.
 #[no_mangle]
 pub unsafe extern "C" fn vf_engine_close(engine: *const VfEngine) -> VfStatus {
     guard(|| {
+        // SAFETY: `engine` is NULL or a live engine for the call (# Safety).
         unsafe { arg(engine, "engine")? }.engine.close();
         Ok(())
     })
 }
 
-/// Frees an engine; NULL does nothing. No other thread may still use it.
+/// Frees an engine; NULL does nothing. Streaming sessions started on it
+/// keep what they need and may go on.
+///
+/// # Safety
+/// `engine` is NULL or an engine from `vf_engine_new` not freed before. No
+/// other thread may be using it, and it must not be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn vf_engine_free(engine: *mut VfEngine) {
+    // SAFETY: NULL or an unfreed engine from `into_handle` with no other
+    // user, freed once (# Safety).
     unsafe { free_handle(engine) }
 }

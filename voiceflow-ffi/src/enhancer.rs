@@ -25,12 +25,19 @@ pub const VF_CONTEXT_DOCUMENT: VfContext = 3;
 /// Source code: spoken symbols and identifier casing.
 pub const VF_CONTEXT_CODE: VfContext = 4;
 
-/// The core context for a `VfContext` value (the core's declaration order).
-fn core_context(value: VfContext) -> FfiResult<Context> {
-    usize::try_from(value)
-        .ok()
-        .and_then(|index| Context::ALL.get(index).copied())
-        .ok_or_else(|| FfiError::invalid(format!("unknown context {value}")))
+/// The core context for a `VfContext` value: the ABI's own numbering,
+/// spelled out (a new core context gets a new number here, never a shift).
+pub(crate) fn core_context(value: VfContext) -> FfiResult<Context> {
+    match value {
+        VF_CONTEXT_GENERAL => Ok(Context::General),
+        VF_CONTEXT_EMAIL => Ok(Context::Email),
+        VF_CONTEXT_CHAT => Ok(Context::Chat),
+        VF_CONTEXT_DOCUMENT => Ok(Context::Document),
+        VF_CONTEXT_CODE => Ok(Context::Code),
+        _ => Err(FfiError::invalid(format!(
+            "unknown context {value}; use VF_CONTEXT_GENERAL ... VF_CONTEXT_CODE (0-4)"
+        ))),
+    }
 }
 
 /// The rule enhancer behind a bounded queue served by worker threads
@@ -42,6 +49,9 @@ pub struct VfEnhancer {
 /// Starts an enhancer with a queue of `capacity` waiting requests (1 to
 /// 65536) and `workers` threads (1 to 1024); other values are
 /// `VF_ERROR_INVALID_ARGUMENT`. Free it with `vf_enhancer_free`.
+///
+/// # Safety
+/// `out_enhancer` is NULL or points to a writable `VfEnhancer *`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_enhancer_new(
     capacity: usize,
@@ -49,6 +59,7 @@ pub unsafe extern "C" fn vf_enhancer_new(
     out_enhancer: *mut *mut VfEnhancer,
 ) -> VfStatus {
     guard(|| {
+        // SAFETY: `out_enhancer` is NULL or writable for the call (# Safety).
         let out_enhancer = unsafe { out(out_enhancer, "out_enhancer", std::ptr::null_mut())? };
         let config = PipelineConfig { capacity, workers };
         *out_enhancer = into_handle(VfEnhancer {
@@ -73,6 +84,11 @@ pub unsafe extern "C" fn vf_enhancer_new(
 ///     puts(finished); // "Hello, world"
 /// vf_string_free(finished);
 /// ```
+///
+/// # Safety
+/// `enhancer` is NULL or an enhancer from `vf_enhancer_new` not freed
+/// before the call returns; `text` is NULL or a NUL-terminated string;
+/// `out_text` is NULL or points to a writable `char *` apart from them.
 #[no_mangle]
 pub unsafe extern "C" fn vf_enhancer_enhance(
     enhancer: *const VfEnhancer,
@@ -82,12 +98,14 @@ pub unsafe extern "C" fn vf_enhancer_enhance(
     out_text: *mut *mut c_char,
 ) -> VfStatus {
     guard(|| {
+        // SAFETY: `out_text` is NULL or writable and unaliased (# Safety).
         let out_text = unsafe { out(out_text, "out_text", std::ptr::null_mut())? };
+        // SAFETY: `enhancer` is NULL or live for the call (# Safety).
         let pipeline = &unsafe { arg(enhancer, "enhancer")? }.pipeline;
-        let mut job = Job::new(
-            unsafe { utf8(text, "text")? },
-            EnhanceRequest::new(core_context(context)?),
-        );
+        // SAFETY: `text` is NULL or a NUL-terminated string (# Safety); the
+        // job takes a copy, so no worker thread sees the caller's memory.
+        let text = unsafe { utf8(text, "text")? };
+        let mut job = Job::new(text, EnhanceRequest::new(core_context(context)?));
         let timeout = Duration::from_millis(timeout_ms.into());
         if timeout_ms > 0 {
             job = job.within(timeout);
@@ -105,9 +123,14 @@ pub unsafe extern "C" fn vf_enhancer_enhance(
 
 /// Stops the enhancer: queued requests are finished, later ones fail with
 /// `VF_ERROR_CLOSED`. The handle must still be freed with `vf_enhancer_free`.
+///
+/// # Safety
+/// `enhancer` is NULL or an enhancer from `vf_enhancer_new` not freed
+/// before the call returns.
 #[no_mangle]
 pub unsafe extern "C" fn vf_enhancer_close(enhancer: *const VfEnhancer) -> VfStatus {
     guard(|| {
+        // SAFETY: `enhancer` is NULL or live for the call (# Safety).
         unsafe { arg(enhancer, "enhancer")? }
             .pipeline
             .shutdown(Shutdown::Drain);
@@ -116,8 +139,14 @@ pub unsafe extern "C" fn vf_enhancer_close(enhancer: *const VfEnhancer) -> VfSta
 }
 
 /// Frees an enhancer (finishing queued requests first); NULL does nothing.
+///
+/// # Safety
+/// `enhancer` is NULL or an enhancer from `vf_enhancer_new`, not freed
+/// before, that no other thread is using; it must not be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn vf_enhancer_free(enhancer: *mut VfEnhancer) {
+    // SAFETY: NULL or an unfreed enhancer made by `into_handle`, with no
+    // other user (# Safety).
     unsafe { free_handle(enhancer) }
 }
 

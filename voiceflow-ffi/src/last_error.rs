@@ -54,7 +54,12 @@ pub extern "C" fn vf_last_error_message() -> *const c_char {
 /// ```
 ///
 /// # Safety
-/// `buffer` must point to `capacity` writable bytes.
+/// - `buffer` is NULL or points to `capacity` bytes writable during the
+///   call (they need not be initialised); it may be NULL only when
+///   `capacity` is 0.
+/// - `out_length` is NULL or points to a writable `size_t`.
+/// - The two do not overlap each other or the string from
+///   `vf_last_error_message`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_last_error_copy(
     buffer: *mut c_char,
@@ -62,11 +67,15 @@ pub unsafe extern "C" fn vf_last_error_copy(
     out_length: *mut usize,
 ) -> VfStatus {
     guard(|| {
-        let out_length = out(out_length, "out_length", 0)?;
+        // SAFETY: `out_length` is NULL or writable and overlaps nothing else
+        // for the call (# Safety).
+        let out_length = unsafe { out(out_length, "out_length", 0)? };
         let target = if capacity == 0 {
             &mut [][..]
         } else {
-            crate::boundary::slice_mut(buffer.cast::<u8>(), capacity, "buffer")?
+            // SAFETY: `buffer` is NULL or has `capacity` writable bytes that
+            // overlap neither `out_length` nor the message (# Safety).
+            unsafe { crate::boundary::buffer(buffer.cast::<u8>(), capacity, "buffer")? }
         };
         LAST_ERROR.with(|last| {
             let last = last.borrow();
@@ -77,8 +86,10 @@ pub unsafe extern "C" fn vf_last_error_copy(
                 while !message.is_char_boundary(end) {
                     end -= 1;
                 }
-                target[..end].copy_from_slice(&message.as_bytes()[..end]);
-                target[end] = 0;
+                for (slot, byte) in target.iter_mut().zip(&message.as_bytes()[..end]) {
+                    slot.write(*byte);
+                }
+                target[end].write(0);
             }
         });
         Ok(())
@@ -93,18 +104,22 @@ mod tests {
     #[test]
     fn the_copy_is_cut_at_a_character_boundary_and_terminated() {
         set_last_error("größe\0x".to_string());
+        // SAFETY: never NULL; valid until the next failing call on this thread.
         let message = unsafe { CStr::from_ptr(vf_last_error_message()) };
         assert_eq!(message.to_str().unwrap(), "größe x");
 
         let mut buffer = [0x7f as c_char; 4];
         let mut length = 0;
+        // SAFETY: a local array of 4 bytes and a local `usize`, distinct.
         let status = unsafe { vf_last_error_copy(buffer.as_mut_ptr(), 4, &mut length) };
         assert_eq!(status, VfStatus::VF_OK);
         assert_eq!(length, "größe x".len());
         // "grö" would need 4 bytes: only "gr" fits before the NUL.
+        // SAFETY: the call succeeded, so `buffer` holds a terminating NUL.
         let copied = unsafe { CStr::from_ptr(buffer.as_ptr()) };
         assert_eq!(copied.to_str().unwrap(), "gr");
 
+        // SAFETY: NULL with capacity 0 is allowed; `length` is a local.
         let status = unsafe { vf_last_error_copy(std::ptr::null_mut(), 0, &mut length) };
         assert_eq!(status, VfStatus::VF_OK);
         assert_eq!(length, "größe x".len());
@@ -114,11 +129,13 @@ mod tests {
     fn messages_are_per_thread() {
         set_last_error("main thread".into());
         std::thread::spawn(|| {
+            // SAFETY: never NULL; valid until the next failing call here.
             let message = unsafe { CStr::from_ptr(vf_last_error_message()) };
             assert_eq!(message.to_bytes(), b"");
         })
         .join()
         .unwrap();
+        // SAFETY: never NULL; valid until the next failing call here.
         let message = unsafe { CStr::from_ptr(vf_last_error_message()) };
         assert_eq!(message.to_bytes(), b"main thread");
     }

@@ -7,15 +7,22 @@ use std::time::Duration;
 
 use voiceflow_core::{EngineConfig, Progress, Segment, Task, TranscribeOptions};
 
-use crate::boundary::{guard, optional_utf8, out, FfiError, FfiResult};
+use crate::boundary::{guard, optional_utf8, FfiError, FfiResult};
 use crate::handle::c_string;
 use crate::status::VfStatus;
 use crate::transcript::VfSegment;
+use crate::versioned::{read_versioned, write_defaults, Versioned};
 
-/// How an engine is set up; fill it with `vf_engine_options_default` first.
+/// How an engine is set up; fill it with
+/// `vf_engine_options_default(&options, sizeof options)` first.
+/// Size-versioned: `struct_size` is set by `vf_engine_options_default`, and
+/// new fields are only ever appended (see "ABI policy" at the top).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct VfEngineOptions {
+    /// `sizeof(VfEngineOptions)` as the caller was compiled; set by
+    /// `vf_engine_options_default`. Fields past it take their defaults.
+    pub struct_size: usize,
     /// Path of the ONNX Runtime shared library; NULL looks at
     /// `ORT_DYLIB_PATH`, then `runtime/` beside the working directory and
     /// the executable.
@@ -54,6 +61,8 @@ pub const VF_CONTINUE: VfControl = 0;
 pub const VF_STOP: VfControl = 1;
 
 /// How far a transcription has come, passed to the segment callback.
+/// Frozen: made by the library and passed by value, it never changes
+/// within a SONAME.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VfProgress {
@@ -66,7 +75,9 @@ pub struct VfProgress {
 /// Called on the transcribing thread with each segment as soon as it is
 /// decoded. `segment` and its text are valid only during the call. Return
 /// `VF_CONTINUE` to go on or `VF_STOP` to stop. Do not start another
-/// transcription on the same engine from inside the callback.
+/// transcription on the same engine from inside the callback. It runs only
+/// during the transcribe call it was given to, so its `user_data` needs no
+/// finalizer: the caller owns it before, during and after the call.
 pub type VfSegmentCallback = Option<
     unsafe extern "C" fn(
         segment: *const VfSegment,
@@ -76,10 +87,16 @@ pub type VfSegmentCallback = Option<
 >;
 
 /// Options of one transcription; fill it with
-/// `vf_transcribe_options_default` first. Strings are borrowed for the call.
+/// `vf_transcribe_options_default(&options, sizeof options)` first. Strings
+/// are borrowed for the call. Size-versioned: `struct_size` is set by
+/// `vf_transcribe_options_default`, and new fields are only ever appended
+/// (see "ABI policy" at the top).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct VfTranscribeOptions {
+    /// `sizeof(VfTranscribeOptions)` as the caller was compiled; set by
+    /// `vf_transcribe_options_default`. Fields past it take their defaults.
+    pub struct_size: usize,
     /// Language code such as `"en"`; NULL detects it (multilingual models).
     pub language: *const c_char,
     /// `VF_TASK_TRANSCRIBE` or `VF_TASK_TRANSLATE`.
@@ -92,7 +109,8 @@ pub struct VfTranscribeOptions {
     pub timestamps: bool,
     /// Called with each segment as it is produced; NULL for none.
     pub on_segment: VfSegmentCallback,
-    /// Passed unchanged to `on_segment`.
+    /// Passed unchanged to `on_segment`; borrowed for the call (the
+    /// callback never runs after it returns, so there is no finalizer).
     pub user_data: *mut c_void,
     /// The longest the call may take, waiting for a turn included, in
     /// milliseconds; then it fails with `VF_ERROR_TIMEOUT`. 0: no limit.
@@ -103,19 +121,41 @@ pub struct VfTranscribeOptions {
     pub short_windows: bool,
 }
 
-/// Fills `*out_options` with the default engine options.
+/// Fills `*out_options`, `struct_size` bytes long (pass
+/// `sizeof(VfEngineOptions)`), with the default engine options and sets its
+/// `struct_size`. A size that no release of the header had is
+/// `VF_ERROR_INVALID_ARGUMENT` (and nothing is written).
+///
+/// # Safety
+/// `out_options` is NULL or points to `struct_size` writable bytes, aligned
+/// for a `VfEngineOptions` (their old contents need not be initialised).
 #[no_mangle]
-pub unsafe extern "C" fn vf_engine_options_default(out_options: *mut VfEngineOptions) -> VfStatus {
+pub unsafe extern "C" fn vf_engine_options_default(
+    out_options: *mut VfEngineOptions,
+    struct_size: usize,
+) -> VfStatus {
     guard(|| {
-        let defaults = engine_options(&EngineConfig::new(""));
-        *unsafe { out(out_options, "out_options", defaults)? } = defaults;
-        Ok(())
+        // SAFETY: `out_options` is NULL or `struct_size` writable bytes
+        // (# Safety).
+        unsafe { write_defaults(out_options, struct_size, "out_options") }
     })
+}
+
+// SAFETY: `repr(C)` with `struct_size` first; one released layout, this one;
+// pointers, integers and floats are valid for any bytes, and the `bool` is
+// 0 or 1 by the contracts of `vf_engine_new`.
+unsafe impl Versioned for VfEngineOptions {
+    const NAME: &'static str = "VfEngineOptions";
+    const SIZES: &'static [usize] = &[size_of::<VfEngineOptions>()];
+    fn defaults() -> Self {
+        engine_options(&EngineConfig::new(""))
+    }
 }
 
 /// The C view of an engine configuration.
 fn engine_options(config: &EngineConfig) -> VfEngineOptions {
     VfEngineOptions {
+        struct_size: size_of::<VfEngineOptions>(),
         runtime_library: std::ptr::null(),
         threads: config.intra_op_threads,
         instances: config.instances,
@@ -126,22 +166,44 @@ fn engine_options(config: &EngineConfig) -> VfEngineOptions {
     }
 }
 
-/// Fills `*out_options` with the default transcription options: language detected,
-/// transcribe, greedy, no prompt, timestamps on, no callback.
+/// Fills `*out_options`, `struct_size` bytes long (pass
+/// `sizeof(VfTranscribeOptions)`), with the default transcription options
+/// (language detected, transcribe, greedy, no prompt, timestamps on, no
+/// callback) and sets its `struct_size`. A size that no release of the
+/// header had is `VF_ERROR_INVALID_ARGUMENT` (and nothing is written).
+///
+/// # Safety
+/// `out_options` is NULL or points to `struct_size` writable bytes, aligned
+/// for a `VfTranscribeOptions` (their old contents need not be
+/// initialised).
 #[no_mangle]
 pub unsafe extern "C" fn vf_transcribe_options_default(
     out_options: *mut VfTranscribeOptions,
+    struct_size: usize,
 ) -> VfStatus {
     guard(|| {
-        let defaults = transcribe_options(&TranscribeOptions::default());
-        *unsafe { out(out_options, "out_options", defaults)? } = defaults;
-        Ok(())
+        // SAFETY: `out_options` is NULL or `struct_size` writable bytes
+        // (# Safety).
+        unsafe { write_defaults(out_options, struct_size, "out_options") }
     })
+}
+
+// SAFETY: `repr(C)` with `struct_size` first; one released layout, this one;
+// pointers, integers and `Option`s of function pointers are valid for any
+// bytes, and the `bool`s are 0 or 1 by the contracts of the transcribe
+// functions.
+unsafe impl Versioned for VfTranscribeOptions {
+    const NAME: &'static str = "VfTranscribeOptions";
+    const SIZES: &'static [usize] = &[size_of::<VfTranscribeOptions>()];
+    fn defaults() -> Self {
+        transcribe_options(&TranscribeOptions::default())
+    }
 }
 
 /// The C view of transcription options (no strings, no callback).
 fn transcribe_options(options: &TranscribeOptions) -> VfTranscribeOptions {
     VfTranscribeOptions {
+        struct_size: size_of::<VfTranscribeOptions>(),
         language: std::ptr::null(),
         task: VF_TASK_TRANSCRIBE,
         beam_size: options.beam_size,
@@ -157,18 +219,24 @@ fn transcribe_options(options: &TranscribeOptions) -> VfTranscribeOptions {
 /// The engine configuration for `model_dir` with `options` (NULL: defaults).
 ///
 /// # Safety
-/// `options` is NULL or points to initialised options whose strings are valid.
+/// `options` is NULL or aligned and points to options whose `struct_size`
+/// bytes are readable with every field in them initialised (`bool`s 0 or
+/// 1), whose `runtime_library` is NULL or a NUL-terminated string; all
+/// unchanged during the call.
 pub(crate) unsafe fn engine_config(
     model_dir: &str,
     options: *const VfEngineOptions,
 ) -> FfiResult<EngineConfig> {
     let mut config = EngineConfig::new(model_dir);
-    let Some(options) = (unsafe { options.as_ref() }) else {
+    // SAFETY: NULL (handled) or aligned options, initialised for their
+    // `struct_size` (our contract).
+    let Some(options) = (unsafe { read_versioned(options, "options")? }) else {
         return Ok(config);
     };
-    config.runtime_library =
-        unsafe { optional_utf8(options.runtime_library, "options.runtime_library")? }
-            .map(Into::into);
+    // SAFETY: `runtime_library` is NULL or a NUL-terminated string (our contract).
+    let runtime_library =
+        unsafe { optional_utf8(options.runtime_library, "options.runtime_library")? };
+    config.runtime_library = runtime_library.map(Into::into);
     config.intra_op_threads = options.threads;
     config.instances = options.instances;
     config.max_audio_duration_s = options.max_audio_duration_s;
@@ -178,7 +246,9 @@ pub(crate) unsafe fn engine_config(
     Ok(config)
 }
 
-/// The caller's segment callback with its user data.
+/// The caller's segment callback with its user data. Not `Send` (it holds
+/// a raw pointer), so it stays on the thread that made it, as the callback
+/// is promised in `transcribe_call`'s contract.
 pub(crate) struct SegmentSink {
     callback: VfSegmentCallback,
     user_data: *mut c_void,
@@ -190,7 +260,12 @@ pub(crate) struct SegmentSink {
 /// no callback).
 ///
 /// # Safety
-/// `options` is NULL or points to initialised options whose strings are valid.
+/// `options` is NULL or aligned and points to options whose `struct_size`
+/// bytes are readable with every field in them initialised (`bool`s 0 or
+/// 1), whose `language` and `initial_prompt` are NULL or NUL-terminated
+/// strings, all unchanged during the call, and whose
+/// `on_segment` is NULL or a function that may be called with `user_data`
+/// on the calling thread while the returned sink lives.
 pub(crate) unsafe fn transcribe_call(
     options: *const VfTranscribeOptions,
 ) -> FfiResult<(TranscribeOptions, SegmentSink)> {
@@ -200,20 +275,24 @@ pub(crate) unsafe fn transcribe_call(
         user_data: std::ptr::null_mut(),
         failure: None,
     };
-    let Some(options) = (unsafe { options.as_ref() }) else {
+    // SAFETY: NULL (handled) or aligned options, initialised for their
+    // `struct_size` (our contract).
+    let Some(options) = (unsafe { read_versioned(options, "options")? }) else {
         return Ok((core, sink));
     };
-    core.language =
-        unsafe { optional_utf8(options.language, "options.language")? }.map(str::to_string);
+    // SAFETY: `language` is NULL or a NUL-terminated string (our contract).
+    let language = unsafe { optional_utf8(options.language, "options.language")? };
+    core.language = language.map(str::to_string);
     core.task = match options.task {
         VF_TASK_TRANSCRIBE => Task::Transcribe,
         VF_TASK_TRANSLATE => Task::Translate,
         other => return Err(FfiError::invalid(format!("unknown task {other}"))),
     };
     core.beam_size = options.beam_size;
-    core.initial_prompt =
-        unsafe { optional_utf8(options.initial_prompt, "options.initial_prompt")? }
-            .map(str::to_string);
+    // SAFETY: `initial_prompt` is NULL or a NUL-terminated string (our contract).
+    let initial_prompt =
+        unsafe { optional_utf8(options.initial_prompt, "options.initial_prompt")? };
+    core.initial_prompt = initial_prompt.map(str::to_string);
     core.timestamps = options.timestamps;
     core.timeout = (options.timeout_ms > 0).then(|| Duration::from_millis(options.timeout_ms));
     core.short_windows = options.short_windows;
@@ -244,8 +323,10 @@ impl SegmentSink {
             done_s: progress.done_s,
             total_s: progress.total_s,
         };
-        // SAFETY: the caller promised a callable function; the segment and
-        // its text outlive the call.
+        // SAFETY: `callback` may be called with `user_data` on this thread
+        // while the sink lives (`transcribe_call`'s contract, which the
+        // exported functions pass on to C); `segment` and `text` outlive the
+        // call, as the callback's documentation promises C.
         match unsafe { callback(&segment, progress, self.user_data) } {
             VF_CONTINUE => ControlFlow::Continue(()),
             _ => ControlFlow::Break(()),

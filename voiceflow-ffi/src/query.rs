@@ -10,12 +10,18 @@ use crate::handle::into_handle;
 use crate::record::VfRecordList;
 use crate::status::VfStatus;
 use crate::store::VfStore;
+use crate::versioned::{read_versioned, write_defaults, Versioned};
 
-/// Which records `vf_store_query` returns; fill it with `vf_query_default`
-/// first. Strings are borrowed for the call.
+/// Which records `vf_store_query` returns; fill it with
+/// `vf_query_default(&query, sizeof query)` first. Strings are borrowed for
+/// the call. Size-versioned: `struct_size` is set by `vf_query_default`, and
+/// new fields are only ever appended (see "ABI policy" at the top).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct VfQuery {
+    /// `sizeof(VfQuery)` as the caller was compiled; set by
+    /// `vf_query_default`. Fields past it take their defaults.
+    pub struct_size: usize,
     /// Only records created at or after this time, in milliseconds since
     /// the Unix epoch; 0 for no lower bound.
     pub since_ms: u64,
@@ -35,29 +41,51 @@ pub struct VfQuery {
     pub after: *const c_char,
 }
 
-/// Fills `*out_query` with a query for the newest 50 records of any kind.
+/// Fills `*out_query`, `struct_size` bytes long (pass `sizeof(VfQuery)`),
+/// with a query for the newest 50 records of any kind and sets its
+/// `struct_size`. A size that no release of the header had is
+/// `VF_ERROR_INVALID_ARGUMENT` (and nothing is written).
+///
+/// # Safety
+/// `out_query` is NULL or points to `struct_size` writable bytes, aligned
+/// for a `VfQuery` (their old contents need not be initialised).
 #[no_mangle]
-pub unsafe extern "C" fn vf_query_default(out_query: *mut VfQuery) -> VfStatus {
+pub unsafe extern "C" fn vf_query_default(out_query: *mut VfQuery, struct_size: usize) -> VfStatus {
     guard(|| {
-        let defaults = VfQuery {
+        // SAFETY: `out_query` is NULL or `struct_size` writable bytes
+        // (# Safety).
+        unsafe { write_defaults(out_query, struct_size, "out_query") }
+    })
+}
+
+// SAFETY: `repr(C)` with `struct_size` first; one released layout, this one;
+// every field is a pointer or an integer, valid for any bytes.
+unsafe impl Versioned for VfQuery {
+    const NAME: &'static str = "VfQuery";
+    const SIZES: &'static [usize] = &[size_of::<VfQuery>()];
+    fn defaults() -> Self {
+        VfQuery {
+            struct_size: size_of::<VfQuery>(),
             since_ms: 0,
             until_ms: 0,
             context: std::ptr::null(),
             words: std::ptr::null(),
             limit: DEFAULT_PAGE_SIZE,
             after: std::ptr::null(),
-        };
-        unsafe { out(out_query, "out_query", defaults)? };
-        Ok(())
-    })
+        }
+    }
 }
 
 /// The core query for `query` (NULL: the defaults).
 ///
 /// # Safety
-/// `query` is NULL or points to an initialised query whose strings are valid.
+/// `query` is NULL or aligned and points to a query whose `struct_size`
+/// bytes are readable and initialised, whose `context`, `words` and `after`
+/// are NULL or NUL-terminated strings; all unchanged during the call.
 unsafe fn core_query(query: *const VfQuery) -> FfiResult<Query> {
-    let Some(query) = (unsafe { query.as_ref() }) else {
+    // SAFETY: NULL (handled) or an aligned query, initialised for its
+    // `struct_size` (our contract).
+    let Some(query) = (unsafe { read_versioned(query, "query")? }) else {
         return Ok(Query::new());
     };
     let time = |ms: u64| UNIX_EPOCH + Duration::from_millis(ms);
@@ -68,12 +96,15 @@ unsafe fn core_query(query: *const VfQuery) -> FfiResult<Query> {
     if query.until_ms > 0 {
         core = core.until(time(query.until_ms));
     }
+    // SAFETY: `context` is NULL or a NUL-terminated string (our contract).
     if let Some(label) = unsafe { optional_utf8(query.context, "query.context")? } {
         core = core.context(RecordContext::from_label(label));
     }
+    // SAFETY: `words` is NULL or a NUL-terminated string (our contract).
     if let Some(words) = unsafe { optional_utf8(query.words, "query.words")? } {
         core = core.words(words);
     }
+    // SAFETY: `after` is NULL or a NUL-terminated string (our contract).
     if let Some(after) = unsafe { optional_utf8(query.after, "query.after")? } {
         core = core.after(after.parse::<Cursor>()?);
     }
@@ -87,17 +118,28 @@ unsafe fn core_query(query: *const VfQuery) -> FfiResult<Query> {
 /// is the last.
 ///
 /// Errors: `VF_ERROR_INVALID_ARGUMENT` (`after` is not a record id, a
-/// `words` with no word in it).
+/// `words` with no word in it, a bad `struct_size`).
 ///
 /// ```c
 /// VfQuery query;
-/// vf_query_default(&query);
+/// vf_query_default(&query, sizeof query);
 /// query.context = "email";
 /// query.since_ms = now_ms - 7 * 24 * 3600 * 1000ULL;
 /// VfRecordList *list = NULL;
 /// if (vf_store_query(store, &query, &list) == VF_OK) { ... }
 /// vf_record_list_free(list);
 /// ```
+///
+/// # Safety
+/// - `store` is NULL or a store from `vf_store_open*` not freed before the
+///   call returns.
+/// - `query` is NULL or points to a `VfQuery` initialised by
+///   `vf_query_default` (its `struct_size` bytes readable, every field in
+///   them set) whose `context`, `words` and `after` are NULL or
+///   NUL-terminated strings, unchanged during the call. A `struct_size` no
+///   release had (0: uninitialised) is `VF_ERROR_INVALID_ARGUMENT`.
+/// - `out_list` is NULL or points to a writable `VfRecordList *` apart from
+///   the other arguments.
 #[no_mangle]
 pub unsafe extern "C" fn vf_store_query(
     store: *const VfStore,
@@ -105,9 +147,13 @@ pub unsafe extern "C" fn vf_store_query(
     out_list: *mut *mut VfRecordList,
 ) -> VfStatus {
     guard(|| {
+        // SAFETY: `out_list` is NULL or writable and unaliased (# Safety).
         let out_list = unsafe { out(out_list, "out_list", std::ptr::null_mut())? };
+        // SAFETY: `store` is NULL or a live store for the call (# Safety).
         let store = unsafe { arg(store, "store")? };
-        let page = store.store.query(&unsafe { core_query(query)? })?;
+        // SAFETY: `query` is NULL or a valid query for the call (# Safety).
+        let query = unsafe { core_query(query)? };
+        let page = store.store.query(&query)?;
         *out_list = into_handle(VfRecordList::new(&page.records)?);
         Ok(())
     })

@@ -23,7 +23,9 @@ pub enum VfStatus {
     /// The audio cannot be transcribed (no samples, NaN or infinite samples,
     /// a length that is not a multiple of the channel count, too long).
     VF_ERROR_INVALID_AUDIO = 10,
-    /// The WAV data is corrupt or uses an encoding VoiceFlow does not read.
+    /// The audio file or bytes (WAV, FLAC, MP3, Ogg Vorbis, MP4/M4A AAC) are
+    /// not a supported format, are corrupt, or have a header whose fields
+    /// contradict each other. The name is older than the other formats.
     VF_ERROR_INVALID_WAV = 11,
     /// An argument or option is out of range (sample rate 0, beam size 0,
     /// unknown language, index past the end, key of the wrong length, ...).
@@ -134,12 +136,12 @@ impl VfStatus {
 pub(crate) fn status_of(error: &Error) -> VfStatus {
     match error {
         Error::InvalidAudio(_) => VfStatus::VF_ERROR_INVALID_AUDIO,
-        Error::InvalidWav { .. } => VfStatus::VF_ERROR_INVALID_WAV,
+        Error::InvalidAudioFile { .. } => VfStatus::VF_ERROR_INVALID_WAV,
         Error::InvalidArgument(_) => VfStatus::VF_ERROR_INVALID_ARGUMENT,
         Error::ModelNotFound { .. } => VfStatus::VF_ERROR_MODEL_NOT_FOUND,
         Error::ModelMalformed { .. } => VfStatus::VF_ERROR_MODEL_MALFORMED,
         Error::RuntimeNotFound { .. } => VfStatus::VF_ERROR_RUNTIME_NOT_FOUND,
-        Error::Inference(_) => VfStatus::VF_ERROR_INFERENCE,
+        Error::Inference { .. } => VfStatus::VF_ERROR_INFERENCE,
         Error::Closed(_) => VfStatus::VF_ERROR_CLOSED,
         Error::Io { .. } => VfStatus::VF_ERROR_IO,
         Error::QueueFull { .. } => VfStatus::VF_ERROR_QUEUE_FULL,
@@ -152,7 +154,7 @@ pub(crate) fn status_of(error: &Error) -> VfStatus {
         Error::StoreFormat { .. } => VfStatus::VF_ERROR_STORE_FORMAT,
         Error::RecordTooLarge { .. } => VfStatus::VF_ERROR_RECORD_TOO_LARGE,
         Error::NotFound(_) => VfStatus::VF_ERROR_NOT_FOUND,
-        Error::Storage(_) => VfStatus::VF_ERROR_STORAGE,
+        Error::Storage { .. } => VfStatus::VF_ERROR_STORAGE,
         _ => VfStatus::VF_ERROR_UNKNOWN,
     }
 }
@@ -184,6 +186,7 @@ mod tests {
     use std::time::Duration;
 
     fn name(status: c_int) -> String {
+        // SAFETY: `vf_status_name` returns a static NUL-terminated string.
         let name = unsafe { CStr::from_ptr(vf_status_name(status)) };
         name.to_str().unwrap().to_string()
     }
@@ -213,9 +216,10 @@ mod tests {
                 "VF_ERROR_INVALID_AUDIO",
             ),
             (
-                Error::InvalidWav {
+                Error::InvalidAudioFile {
                     path: None,
                     reason: reason.clone(),
+                    source: None,
                 },
                 "VF_ERROR_INVALID_WAV",
             ),
@@ -231,20 +235,18 @@ mod tests {
                 "VF_ERROR_MODEL_NOT_FOUND",
             ),
             (
-                Error::ModelMalformed {
-                    path: path.clone(),
-                    reason: reason.clone(),
-                },
+                Error::malformed(&path, reason.clone()),
                 "VF_ERROR_MODEL_MALFORMED",
             ),
             (
                 Error::RuntimeNotFound {
                     searched: vec![],
                     reason: reason.clone(),
+                    source: None,
                 },
                 "VF_ERROR_RUNTIME_NOT_FOUND",
             ),
-            (Error::Inference(reason.clone()), "VF_ERROR_INFERENCE"),
+            (Error::inference(reason.clone()), "VF_ERROR_INFERENCE"),
             (Error::Closed("engine"), "VF_ERROR_CLOSED"),
             (
                 Error::io(&path, std::io::ErrorKind::NotFound.into()),
@@ -260,19 +262,14 @@ mod tests {
                 "VF_ERROR_OVERLOADED",
             ),
             (Error::Cancelled(reason.clone()), "VF_ERROR_CANCELLED"),
-            (
-                Error::Backend {
-                    backend: "llm".into(),
-                    reason: reason.clone(),
-                },
-                "VF_ERROR_BACKEND",
-            ),
+            (Error::backend("llm", reason.clone()), "VF_ERROR_BACKEND"),
             (Error::WrongKey, "VF_ERROR_WRONG_KEY"),
             (Error::Integrity { id: "1".into() }, "VF_ERROR_INTEGRITY"),
             (
                 Error::StoreFormat {
                     path,
                     reason: reason.clone(),
+                    source: None,
                 },
                 "VF_ERROR_STORE_FORMAT",
             ),
@@ -281,7 +278,7 @@ mod tests {
                 "VF_ERROR_RECORD_TOO_LARGE",
             ),
             (Error::NotFound("1".into()), "VF_ERROR_NOT_FOUND"),
-            (Error::Storage(reason), "VF_ERROR_STORAGE"),
+            (Error::storage(reason), "VF_ERROR_STORAGE"),
         ];
         for (error, expected) in cases {
             assert_eq!(name(status_of(&error) as c_int), expected, "{error}");

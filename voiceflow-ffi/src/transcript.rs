@@ -75,11 +75,18 @@ impl VfSegment {
 
 /// The full text (UTF-8; empty when there was no speech), valid until the
 /// transcript is freed.
+///
+/// # Safety
+/// `transcript` is NULL or a transcript from `vf_engine_transcribe_*` or
+/// `vf_stream_finish` not freed before the call returns; `out_text` is NULL
+/// or points to a writable `const char *`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_transcript_text(
     transcript: *const VfTranscript,
     out_text: *mut *const c_char,
 ) -> VfStatus {
+    // SAFETY: `transcript` is NULL or live for the call and `out_text` NULL or
+    // writable (# Safety), as `read` requires.
     unsafe {
         read(transcript, out_text, std::ptr::null(), |t| {
             Ok(t.text.as_ptr())
@@ -88,11 +95,18 @@ pub unsafe extern "C" fn vf_transcript_text(
 }
 
 /// The language code (`"en"`), valid until the transcript is freed.
+///
+/// # Safety
+/// `transcript` is NULL or a transcript from `vf_engine_transcribe_*` or
+/// `vf_stream_finish` not freed before the call returns; `out_language` is
+/// NULL or points to a writable `const char *`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_transcript_language(
     transcript: *const VfTranscript,
     out_language: *mut *const c_char,
 ) -> VfStatus {
+    // SAFETY: `transcript` is NULL or live for the call and `out_language` NULL or
+    // writable (# Safety), as `read` requires.
     unsafe {
         read(transcript, out_language, std::ptr::null(), |t| {
             Ok(t.language.as_ptr())
@@ -101,11 +115,18 @@ pub unsafe extern "C" fn vf_transcript_language(
 }
 
 /// The duration of the audio in seconds.
+///
+/// # Safety
+/// `transcript` is NULL or a transcript from `vf_engine_transcribe_*` or
+/// `vf_stream_finish` not freed before the call returns; `out_seconds` is
+/// NULL or points to a writable `double`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_transcript_duration(
     transcript: *const VfTranscript,
     out_seconds: *mut f64,
 ) -> VfStatus {
+    // SAFETY: `transcript` is NULL or live for the call and `out_seconds` NULL or
+    // writable (# Safety), as `read` requires.
     unsafe {
         read(transcript, out_seconds, 0.0, |t| {
             Ok(t.transcript.duration_s)
@@ -114,11 +135,18 @@ pub unsafe extern "C" fn vf_transcript_duration(
 }
 
 /// The number of segments.
+///
+/// # Safety
+/// `transcript` is NULL or a transcript from `vf_engine_transcribe_*` or
+/// `vf_stream_finish` not freed before the call returns; `out_count` is NULL
+/// or points to a writable `size_t`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_transcript_segment_count(
     transcript: *const VfTranscript,
     out_count: *mut usize,
 ) -> VfStatus {
+    // SAFETY: `transcript` is NULL or live for the call and `out_count` NULL or
+    // writable (# Safety), as `read` requires.
     unsafe { read(transcript, out_count, 0, |t| Ok(t.segment_texts.len())) }
 }
 
@@ -134,12 +162,19 @@ pub unsafe extern "C" fn vf_transcript_segment_count(
 ///     printf("[%.2f-%.2f] %s\n", s.start, s.end, s.text);
 /// }
 /// ```
+///
+/// # Safety
+/// `transcript` is NULL or a transcript from `vf_engine_transcribe_*` or
+/// `vf_stream_finish` not freed before the call returns; `out_segment` is
+/// NULL or points to a writable `VfSegment`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_transcript_segment(
     transcript: *const VfTranscript,
     index: usize,
     out_segment: *mut VfSegment,
 ) -> VfStatus {
+    // SAFETY: `transcript` is NULL or live for the call and `out_segment` NULL or
+    // writable (# Safety), as `read` requires.
     unsafe {
         read(transcript, out_segment, VfSegment::EMPTY, |t| {
             t.segment(index)
@@ -148,7 +183,14 @@ pub unsafe extern "C" fn vf_transcript_segment(
 }
 
 /// Frees a transcript; NULL does nothing.
+///
+/// # Safety
+/// `transcript` is NULL or a transcript from `vf_engine_transcribe_*` or
+/// `vf_stream_finish`, not freed before, that no other thread is using.
+/// Neither it nor strings read from it may be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn vf_transcript_free(transcript: *mut VfTranscript) {
+    // SAFETY: NULL or an unfreed transcript made by `into_handle`, with
+    // no other user (# Safety).
     unsafe { free_handle(transcript) }
 }
