@@ -33,6 +33,23 @@ def word_errors(reference: str, heard: str) -> int:
     return row[-1]
 
 
+def converted(name: str) -> Path:
+    """A speech fixture converted to another format (`report.flac`) by
+    `scripts/setup.sh audio-fixtures`: in VOICEFLOW_AUDIO_FIXTURES, else
+    audio-fixtures in VOICEFLOW_CACHE or the repository's .cache. Fails, not
+    skips, when it is missing."""
+    import os
+
+    folder = os.environ.get("VOICEFLOW_AUDIO_FIXTURES") or str(
+        Path(os.environ.get("VOICEFLOW_CACHE") or REPO / ".cache") / "audio-fixtures"
+    )
+    path = Path(folder) / name
+    assert path.is_file(), (
+        f"no {path} (run `scripts/setup.sh audio-fixtures`, which `make test` does)"
+    )
+    return path
+
+
 def manifest() -> dict[str, str]:
     """The fixtures' spoken texts by file name."""
     lines = (SPEECH / "manifest.tsv").read_text().splitlines()[1:]

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import REPO, SPEECH, TINY_EN, manifest, read_int16, word_errors, words
+from conftest import REPO, SPEECH, TINY_EN, converted, manifest, read_int16, word_errors, words
 
 REPORT = manifest()["report.wav"]
 
@@ -77,12 +77,37 @@ def test_wav_bytes_and_path_like_inputs(engine):
     assert words(from_path.text) == words(REPORT)
 
 
+def test_every_format_as_path_and_bytes_gives_the_wavs_words(voiceflow, engine):
+    expected = words(REPORT)
+    for extension in ["flac", "mp3", "ogg", "m4a"]:
+        path = converted(f"report.{extension}")
+        assert words(engine.transcribe(path).text) == expected, extension
+        assert words(engine.transcribe(str(path)).text) == expected, extension
+        assert words(engine.transcribe(path.read_bytes()).text) == expected, extension
+    # A cut header is InvalidAudioError, from bytes and from a path.
+    with pytest.raises(voiceflow.InvalidAudioError, match="audio file"):
+        engine.transcribe(converted("report.ogg").read_bytes()[:40])
+
+
+def test_contradictory_wav_header_names_the_field(voiceflow, engine, tmp_path):
+    wav = bytearray((SPEECH / "report.wav").read_bytes())
+    wav[34:36] = (0).to_bytes(2, "little")  # bits_per_sample
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(bytes(wav))
+    with pytest.raises(voiceflow.InvalidAudioError, match="bits_per_sample is 0"):
+        engine.transcribe(bad)
+    with pytest.raises(voiceflow.InvalidAudioError, match="bits_per_sample is 0"):
+        engine.transcribe(bytes(wav))
+
+
 def test_model_info_describes_tiny_en(engine):
     info = engine.model_info
     assert info.name == "whisper-tiny.en"
     assert not info.multilingual and info.languages == ["en"]
     assert info.n_mels == 80 and info.vocab_size > 50000
     assert "whisper-tiny.en" in repr(info)
+    # The onnxruntime wheel's library has no CUDA provider: both graphs run on the CPU.
+    assert (info.encoder_provider, info.decoder_provider) == ("CPU", "CPU")
 
 
 def test_bad_audio_raises_invalid_audio(voiceflow, engine):
@@ -112,7 +137,7 @@ def test_bad_arguments_raise_invalid_argument(voiceflow, engine):
         engine.transcribe(audio, task="summarise")
     with pytest.raises(voiceflow.InvalidArgumentError, match="beam_size"):
         engine.transcribe(audio, beam_size=0)
-    with pytest.raises(TypeError, match="numpy array, WAV bytes or a path"):
+    with pytest.raises(TypeError, match="numpy array, audio file bytes or a path"):
         engine.transcribe([0.0] * 16000)
 
 
@@ -125,6 +150,23 @@ def test_missing_files_raise_io_and_model_errors(voiceflow, engine, tmp_path):
         voiceflow.Engine(tmp_path / "whisper-none")
     with pytest.raises(voiceflow.InvalidArgumentError):
         voiceflow.Engine(TINY_EN, instances=0)
+
+
+def test_an_onnx_runtime_error_shows_its_cause_in_the_message(voiceflow, tmp_path):
+    for name in ("config.json", "generation_config.json", "tokenizer.json"):
+        (tmp_path / name).symlink_to(TINY_EN / name)
+    (tmp_path / "encoder_model.onnx").write_bytes(b"not an onnx graph")
+    (tmp_path / "decoder_model_merged.onnx").write_bytes(b"")
+    with pytest.raises(voiceflow.ModelError) as raised:
+        voiceflow.Engine(tmp_path)
+    message = str(raised.value)
+    # Our context, then ONNX Runtime's own text, each once.
+    assert message.startswith("malformed model file "), message
+    assert "onnx: ONNX Runtime cannot load the graph: " in message, message
+    assert message.count("Protobuf parsing failed") == 1, message
+    cause = raised.value.__cause__
+    assert isinstance(cause, RuntimeError), cause
+    assert "Protobuf parsing failed" in str(cause) and str(cause) in message
 
 
 def test_calls_after_close_raise_closed(voiceflow):

@@ -40,6 +40,21 @@ def test_a_transcript_round_trips_through_an_encrypted_store(voiceflow, engine, 
         assert store.get(id).raw_text == transcript.text
 
 
+def test_dictate_transcribes_finishes_and_stores_in_one_call(voiceflow, engine, tmp_path):
+    with voiceflow.Store(tmp_path / "history", "dictation") as store:
+        record = voiceflow.dictate(engine, store, SPEECH / "report.wav", "email", beam_size=1)
+        assert words(record.raw_text) == words(manifest()["report.wav"])
+        finished = voiceflow.Enhancer().enhance(record.raw_text, "email", language="en")
+        assert record.enhanced_text == finished.text
+        assert record.context == "email"
+        assert record.model == engine.model_info.name
+        assert record.segments and record.duration_s > 4.0
+        assert store.get(record.id).enhanced_text == record.enhanced_text
+        with pytest.raises(voiceflow.InvalidArgumentError, match="poem"):
+            voiceflow.dictate(engine, store, SPEECH / "report.wav", "poem")  # type: ignore[arg-type]
+        assert [r.id for r in store.search("quarterly")] == [record.id]
+
+
 def test_search_query_and_delete(voiceflow, tmp_path):
     with voiceflow.Store(tmp_path / "s", key=bytes(range(32))) as store:
         budget = store.put("Let's move the budget meeting to Friday", "email")

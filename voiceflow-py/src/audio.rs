@@ -1,5 +1,5 @@
-//! What `Engine.transcribe` accepts as audio: a numpy array, WAV bytes, or
-//! the path of a WAV file.
+//! What `Engine.transcribe` accepts as audio: a numpy array, the bytes of an
+//! audio file, or its path (WAV, FLAC, MP3, Ogg Vorbis, MP4/M4A AAC).
 
 use std::path::PathBuf;
 
@@ -21,19 +21,20 @@ pub(crate) enum AudioInput<'a> {
         sample_rate: u32,
         channels: u16,
     },
-    /// A WAV file's bytes.
-    WavBytes(&'a [u8]),
-    /// A WAV file.
-    WavFile(PathBuf),
+    /// An audio file's bytes (any supported format).
+    Bytes(&'a [u8]),
+    /// An audio file (any supported format).
+    File(PathBuf),
 }
 
 impl<'a> AudioInput<'a> {
     /// Reads `audio`: a numpy array (float32, float64, or int16 scaled by
     /// 1/32768; 1-D mono or 2-D frames x channels) at `sample_rate`, `bytes`
-    /// of a WAV file, or a `str`/`os.PathLike` path of one.
+    /// of an audio file (WAV, FLAC, MP3, Ogg Vorbis, MP4/M4A AAC), or a
+    /// `str`/`os.PathLike` path of one.
     pub(crate) fn extract(audio: &'a Bound<'_, PyAny>, sample_rate: u32) -> PyResult<Self> {
         if let Ok(bytes) = audio.cast::<PyBytes>() {
-            return Ok(AudioInput::WavBytes(bytes.as_bytes()));
+            return Ok(AudioInput::Bytes(bytes.as_bytes()));
         }
         if let Ok(array) = audio.cast::<PyUntypedArray>() {
             let (samples, channels) = samples_of(array)?;
@@ -44,9 +45,9 @@ impl<'a> AudioInput<'a> {
             });
         }
         match audio.extract::<PathBuf>() {
-            Ok(path) => Ok(AudioInput::WavFile(path)),
+            Ok(path) => Ok(AudioInput::File(path)),
             Err(_) => Err(PyTypeError::new_err(format!(
-                "audio must be a numpy array, WAV bytes or a path, not {}",
+                "audio must be a numpy array, audio file bytes or a path, not {}",
                 audio.get_type().name()?
             ))),
         }
@@ -64,8 +65,8 @@ impl<'a> AudioInput<'a> {
                 sample_rate: *sample_rate,
                 channels: *channels,
             },
-            AudioInput::WavBytes(bytes) => Audio::WavBytes(bytes),
-            AudioInput::WavFile(path) => Audio::WavFile(path),
+            AudioInput::Bytes(bytes) => Audio::Bytes(bytes),
+            AudioInput::File(path) => Audio::File(path),
         }
     }
 }

@@ -73,7 +73,8 @@ impl Engine {
     /// by 1/32768; 1-D mono or 2-D (frames, channels); float samples have
     /// their full scale at 1.0 and a peak beyond 8 is InvalidAudioError)
     /// at `sample_rate` (1 to 384000 Hz), or
-    /// the bytes of a WAV file, or a path to one (their own rate is used).
+    /// the bytes of an audio file (WAV, FLAC, MP3, Ogg Vorbis, M4A/AAC), or a
+    /// path to one (their own rate is used).
     /// `language`: a code such as "en"; None detects it. `task`:
     /// "transcribe" or "translate". `beam_size`: 1 (greedy) to 128.
     /// `on_segment(segment, progress)` is

@@ -9,7 +9,6 @@ use voiceflow_core::enhance::{
     self as core, Context, EnhancePipeline, EnhanceRequest, Job, PipelineConfig, RuleEnhancer,
     Shutdown,
 };
-use voiceflow_core::store::RecordContext;
 use voiceflow_core::Error;
 
 use crate::errors::to_py_err;
@@ -56,11 +55,7 @@ impl From<core::Enhanced> for Enhanced {
             .edits
             .into_iter()
             .map(|edit| Edit {
-                // The kind's name as core serializes it ("identifier_case").
-                kind: serde_json::to_value(edit.kind)
-                    .ok()
-                    .and_then(|name| name.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                kind: edit.kind.as_str().to_string(),
                 before: edit.before,
                 after: edit.after,
             })
@@ -182,11 +177,7 @@ fn timeout_limit(seconds: f64) -> PyResult<Option<Duration>> {
     Ok(Duration::try_from_secs_f64(seconds).ok())
 }
 
+/// A context's name (general, email, chat, document, code) as the core parses it.
 fn parse_context(name: &str) -> PyResult<Context> {
-    match RecordContext::from_label(name) {
-        RecordContext::Destination(context) => Ok(context),
-        RecordContext::Custom(_) => Err(to_py_err(Error::InvalidArgument(format!(
-            "unknown context {name:?}; use general, email, chat, document or code"
-        )))),
-    }
+    name.parse().map_err(to_py_err)
 }

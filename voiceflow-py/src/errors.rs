@@ -32,11 +32,30 @@ mod class {
     import_exception!(voiceflow.errors, StorageError);
 }
 
-/// The Python exception for `error`, carrying its message.
+/// The Python exception for `error`, carrying its message followed by those
+/// of its causes ([`voiceflow_core::error::chain`]). When the error has a
+/// cause (ONNX Runtime's, sled's, ...), the exception's `__cause__` is a
+/// `RuntimeError` with the cause's text; an I/O error's `OSError` carries its
+/// cause as `errno` instead.
 pub(crate) fn to_py_err(error: Error) -> PyErr {
-    let message = error.to_string();
+    let message = voiceflow_core::error::chain(&error);
+    let cause = match &error {
+        Error::Io { .. } => None,
+        _ => std::error::Error::source(&error).map(voiceflow_core::error::chain),
+    };
+    let exception = exception(error, message);
+    if let Some(cause) = cause {
+        Python::attach(|py| {
+            exception.set_cause(py, Some(pyo3::exceptions::PyRuntimeError::new_err(cause)));
+        });
+    }
+    exception
+}
+
+/// The exception of `error`'s class with `message`.
+fn exception(error: Error, message: String) -> PyErr {
     match error {
-        Error::InvalidAudio(_) | Error::InvalidWav { .. } => {
+        Error::InvalidAudio(_) | Error::InvalidAudioFile { .. } => {
             class::InvalidAudioError::new_err(message)
         }
         Error::InvalidArgument(_) => class::InvalidArgumentError::new_err(message),
@@ -44,7 +63,7 @@ pub(crate) fn to_py_err(error: Error) -> PyErr {
             class::ModelError::new_err(message)
         }
         Error::RuntimeNotFound { .. } => class::RuntimeNotFoundError::new_err(message),
-        Error::Inference(_) => class::InferenceError::new_err(message),
+        Error::Inference { .. } => class::InferenceError::new_err(message),
         Error::Closed(_) => class::ClosedError::new_err(message),
         Error::Io { path, source } => io_error(message, &path, &source),
         Error::QueueFull { .. } => class::QueueFullError::new_err(message),
@@ -57,7 +76,7 @@ pub(crate) fn to_py_err(error: Error) -> PyErr {
         Error::StoreFormat { .. } => class::StoreFormatError::new_err(message),
         Error::RecordTooLarge { .. } => class::RecordTooLargeError::new_err(message),
         Error::NotFound(_) => class::NotFoundError::new_err(message),
-        Error::Storage(_) => class::StorageError::new_err(message),
+        Error::Storage { .. } => class::StorageError::new_err(message),
         _ => class::Error::new_err(message),
     }
 }

@@ -8,10 +8,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
+use voiceflow_core::dictation;
+use voiceflow_core::enhance::RuleEnhancer;
 use voiceflow_core::store::{
     self as core, Cursor, Query, RecordContext, RecordData, RecordId, StoreConfig, StoreKey,
 };
-use voiceflow_core::{Error, Result};
+use voiceflow_core::{Context, Error, Result};
 
 use crate::errors::to_py_err;
 use crate::transcript::{segments, Segment, Timings, Transcript};
@@ -160,6 +162,28 @@ impl Store {
         data.metadata = metadata.unwrap_or_default();
         self.with_store(py, |store| store.put(&data))
             .map(|id| id.to_string())
+    }
+
+    /// Finishes `transcript`'s text for `context` (general, email, chat,
+    /// document, code) with the rule enhancer and stores both, with its
+    /// segments, language, duration and timings, flushed to disk; returns the
+    /// stored Record. `model`: the model's name (`Engine.model_info.name`).
+    /// `voiceflow.dictate(engine, store, audio, context)` transcribes too.
+    #[pyo3(signature = (transcript, context="general", model=""))]
+    fn put_finished(
+        &self,
+        py: Python<'_>,
+        transcript: &Bound<'_, Transcript>,
+        context: &str,
+        model: &str,
+    ) -> PyResult<Record> {
+        let context: Context = context.parse().map_err(to_py_err)?;
+        let transcript = transcript.get().0.clone();
+        self.with_store(py, |store| {
+            let done = dictation::finish(&RuleEnhancer, store, model, transcript, context)?;
+            store.get(&done.id)
+        })
+        .map(Record::from)
     }
 
     /// The record with id `id` (NotFoundError when there is none).

@@ -57,7 +57,8 @@ impl Segment {
 #[pyclass(frozen, get_all, module = "voiceflow")]
 #[derive(Clone)]
 pub struct Timings {
-    /// Decoding the container (WAV) and resampling to 16 kHz mono.
+    /// Decoding the audio file (WAV, FLAC, MP3, ...) and resampling to 16 kHz
+    /// mono.
     decode_audio_s: f64,
     /// Computing the log-mel spectrogram.
     mel_s: f64,
@@ -213,6 +214,11 @@ pub struct ModelInfo {
     max_target_positions: usize,
     /// "merged" (one decoder graph) or "split" (decoder and decoder with past).
     decoder_layout: String,
+    /// The ONNX Runtime execution provider the encoder runs on ("CPU", or
+    /// "CUDA" when a GPU took the graph).
+    encoder_provider: String,
+    /// The execution provider of the decoder graph(s).
+    decoder_provider: String,
 }
 
 impl From<&core::ModelInfo> for ModelInfo {
@@ -229,6 +235,8 @@ impl From<&core::ModelInfo> for ModelInfo {
             vocab_size: info.vocab_size,
             max_target_positions: info.max_target_positions,
             decoder_layout: info.decoder_layout.clone(),
+            encoder_provider: info.encoder_provider.clone(),
+            decoder_provider: info.decoder_provider.clone(),
         }
     }
 }
@@ -237,8 +245,13 @@ impl From<&core::ModelInfo> for ModelInfo {
 impl ModelInfo {
     fn __repr__(&self) -> String {
         format!(
-            "ModelInfo(name={:?}, multilingual={}, n_mels={}, decoder_layout={:?})",
-            self.name, self.multilingual, self.n_mels, self.decoder_layout
+            "ModelInfo(name={:?}, multilingual={}, n_mels={}, decoder_layout={:?}, providers={:?}/{:?})",
+            self.name,
+            self.multilingual,
+            self.n_mels,
+            self.decoder_layout,
+            self.encoder_provider,
+            self.decoder_provider
         )
     }
 }

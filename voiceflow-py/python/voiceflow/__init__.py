@@ -13,7 +13,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from . import _native
 from ._native import (
@@ -58,6 +58,7 @@ __all__ = [
     "__version__",
     "BackendError",
     "bundled_runtime_library",
+    "dictate",
     "CancelledError",
     "ClosedError",
     "Edit",
@@ -121,3 +122,23 @@ class Engine(_native.Engine):
         if runtime_library is None and not os.environ.get("ORT_DYLIB_PATH"):
             runtime_library = bundled_runtime_library()
         return super().__new__(cls, model_dir, runtime_library=runtime_library, **options)
+
+
+def dictate(
+    engine: _native.Engine,
+    store: Store,
+    audio: Any,
+    context: Literal["general", "email", "chat", "document", "code"] = "general",
+    sample_rate: int = 16000,
+    **options: Any,
+) -> Record:
+    """Transcribes `audio` with `engine` (`options` are those of
+    :meth:`Engine.transcribe`), finishes the text for `context` (general,
+    email, chat, document, code) with the rule enhancer, and stores the
+    record in `store`, flushed to disk; returns the stored :class:`Record`
+    (its ``id``, ``raw_text`` and ``enhanced_text``).
+
+    >>> record = voiceflow.dictate(engine, store, "note.wav", "email")  # doctest: +SKIP
+    """
+    transcript = engine.transcribe(audio, sample_rate, **options)
+    return store.put_finished(transcript, context, engine.model_info.name)

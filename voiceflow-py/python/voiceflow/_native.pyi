@@ -28,6 +28,8 @@ __all__ = [
 ]
 __version__: str
 
+# A numpy array of samples, the bytes of an audio file (WAV, FLAC, MP3, Ogg
+# Vorbis, M4A/AAC, told apart by content), or the path of one.
 _Audio: TypeAlias = (
     npt.NDArray[np.float32]
     | npt.NDArray[np.float64]
@@ -127,6 +129,10 @@ class ModelInfo:
     def max_target_positions(self) -> int: ...
     @property
     def decoder_layout(self) -> str: ...
+    @property
+    def encoder_provider(self) -> str: ...
+    @property
+    def decoder_provider(self) -> str: ...
 
 @disjoint_base
 class Engine:
@@ -260,6 +266,12 @@ class Store:
         metadata: dict[str, str] | None = None,
         model: str = "",
     ) -> str: ...
+    def put_finished(
+        self,
+        transcript: Transcript,
+        context: Literal["general", "email", "chat", "document", "code"] = "general",
+        model: str = "",
+    ) -> Record: ...
     def get(self, id: str) -> Record: ...
     def delete(self, id: str) -> None: ...
     def search(self, words: str, limit: int = 20) -> list[Record]: ...

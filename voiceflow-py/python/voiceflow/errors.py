@@ -38,7 +38,9 @@ class Error(Exception):
 
 class InvalidAudioError(Error, ValueError):
     """The audio cannot be transcribed: empty, NaN or infinite samples, too
-    long, an unsupported dtype or shape, or corrupt or unsupported WAV data."""
+    long, an unsupported dtype or shape, or audio file data (WAV, FLAC, MP3,
+    Ogg Vorbis, M4A/AAC) that is corrupt, unsupported or whose header
+    contradicts itself."""
 
 
 class InvalidArgumentError(Error, ValueError):
