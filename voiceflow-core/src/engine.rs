@@ -42,10 +42,12 @@ pub enum Audio<'a> {
         /// Channels per frame (mixed down to mono).
         channels: u16,
     },
-    /// A WAV file.
-    WavFile(&'a Path),
-    /// A WAV file's bytes.
-    WavBytes(&'a [u8]),
+    /// An audio file: WAV, FLAC, MP3, Ogg Vorbis or MP4/M4A AAC, told
+    /// apart by content (also a pipe or a device; see
+    /// [`audio::decode`] for the bounds).
+    File(&'a Path),
+    /// An audio file's bytes, in any of the formats of [`Audio::File`].
+    Bytes(&'a [u8]),
 }
 
 /// Speech-to-text with one Whisper model.
@@ -99,8 +101,18 @@ impl Engine {
         let stages = EngineMetrics::new(&metrics);
         let scheduler = Scheduler::start(&model, env, &config, stages.clone())?;
         let mel = MelExtractor::new(model.config.n_mels)?;
+        let mut info = model.info();
+        (info.encoder_provider, info.decoder_provider) = scheduler.providers();
+        tracing::info!(
+            model = %info.name,
+            encoder = %info.encoder_provider,
+            decoder = %info.decoder_provider,
+            instances = config.instances,
+            threads = config.intra_op_threads,
+            "engine ready"
+        );
         Ok(Engine {
-            info: model.info(),
+            info,
             model,
             mel,
             scheduler,
@@ -171,13 +183,14 @@ impl Engine {
         self.transcribe_with(audio, options, &mut |_, _| ControlFlow::Continue(()))
     }
 
-    /// Transcribes a WAV file.
+    /// Transcribes an audio file: WAV, FLAC, MP3, Ogg Vorbis or MP4/M4A AAC
+    /// (see [`Audio::File`]).
     pub fn transcribe_file(
         &self,
         path: impl AsRef<Path>,
         options: &TranscribeOptions,
     ) -> Result<Transcript> {
-        self.transcribe_with(Audio::WavFile(path.as_ref()), options, &mut |_, _| {
+        self.transcribe_with(Audio::File(path.as_ref()), options, &mut |_, _| {
             ControlFlow::Continue(())
         })
     }
@@ -320,8 +333,8 @@ impl Engine {
                 sample_rate,
                 channels,
             } => return audio::prepare(samples, sample_rate, channels, max),
-            Audio::WavFile(path) => audio::read_wav(path)?,
-            Audio::WavBytes(bytes) => audio::decode_wav(bytes)?,
+            Audio::File(path) => audio::read_file(path, max)?,
+            Audio::Bytes(bytes) => audio::decode_bytes(bytes, max)?,
         };
         audio::prepare(&buffer.samples, buffer.sample_rate, buffer.channels, max)
     }

@@ -127,8 +127,7 @@ pub(crate) fn decode_with_fallback(
             break;
         }
     }
-    let result =
-        result.ok_or_else(|| crate::Error::Inference("no temperature to decode at".into()))?;
+    let result = result.ok_or_else(|| crate::Error::inference("no temperature to decode at"))?;
     if needs_greedy_check(&result, options) {
         let greedy = decode_window(decoder, task, prompt, Strategy::Greedy, rng, logits)?;
         if !has_words(&greedy.text) || needs_fallback(&greedy, options) {

@@ -25,7 +25,7 @@ pub(crate) fn detect_language(
         })
         .collect();
     if scores.is_empty() {
-        return Err(Error::Inference("the model has no language tokens".into()));
+        return Err(Error::inference("the model has no language tokens"));
     }
     let lse = logsumexp(&scores);
     let best = argmax(&scores);

@@ -180,8 +180,7 @@ pub(crate) fn decode_window(
         )?,
     };
     decoder.end();
-    let best =
-        rank(candidates).ok_or_else(|| Error::Inference("decoding produced no sequence".into()))?;
+    let best = rank(candidates).ok_or_else(|| Error::inference("decoding produced no sequence"))?;
     let text = task.tokenizer.decode_text(&best.tokens).trim().to_string();
     Ok(DecodeResult {
         avg_logprob: best.sum_logprob / (best.tokens.len() + 1) as f32,

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::request::{Context, EnhanceRequest};
+use super::request::EnhanceRequest;
 use super::result::{Edit, EditKind, Enhanced};
 use super::Enhancer;
+use crate::Context;
 use crate::{Error, Result};
 
 /// The name of the LLM backend in [`Enhanced::backend`].
@@ -177,10 +178,7 @@ impl LlmEnhancer {
     }
 
     fn failed(&self, reason: impl Into<String>) -> Error {
-        Error::Backend {
-            backend: LLM_BACKEND.into(),
-            reason: reason.into(),
-        }
+        Error::backend(LLM_BACKEND, reason)
     }
 
     fn call_error(&self, e: ureq::Error) -> Error {
@@ -195,7 +193,7 @@ impl LlmEnhancer {
         if timed_out {
             Error::Timeout(self.config.timeout)
         } else {
-            self.failed(e.to_string())
+            Error::backend_from(LLM_BACKEND, "the request failed", e)
         }
     }
 
@@ -242,7 +240,7 @@ impl Enhancer for LlmEnhancer {
             return Err(self.failed(format!("HTTP {status}: {snippet}")));
         }
         let parsed: ChatResponse = serde_json::from_str(&body)
-            .map_err(|e| self.failed(format!("malformed answer: {e}")))?;
+            .map_err(|e| Error::backend_from(LLM_BACKEND, "malformed answer", e))?;
         let answer = parsed
             .choices
             .into_iter()

@@ -53,10 +53,7 @@ enum Role {
 
 impl DecoderIo {
     fn read(session: &Session, path: &Path, layers: usize, role: Role) -> Result<Self> {
-        let malformed = |reason: String| Error::ModelMalformed {
-            path: path.to_path_buf(),
-            reason,
-        };
+        let malformed = |reason: String| Error::malformed(path, reason);
         let inputs: Vec<&str> = session.inputs().iter().map(|o| o.name()).collect();
         let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
         let names = |prefix: &str, kind: &str| -> Vec<String> {
@@ -229,8 +226,8 @@ impl Graph {
             inputs.push((position_ids.as_str().into(), positions.into()));
             inputs.push((attention_mask.as_str().into(), mask.into()));
         } else if feed.padding.is_some() {
-            return Err(Error::Inference(
-                "this decoder has no position_ids/attention_mask inputs for padded rows".into(),
+            return Err(Error::inference(
+                "this decoder has no position_ids/attention_mask inputs for padded rows",
             ));
         }
         if let Some(name) = &io.cache_position {
@@ -263,7 +260,7 @@ impl Graph {
             values
                 .get_mut(i)
                 .and_then(Option::take)
-                .ok_or_else(|| Error::Inference(format!("decoder output {i} is missing")))
+                .ok_or_else(|| Error::inference(format!("decoder output {i} is missing")))
         };
         let logits = take(io.logits)?;
         let present_self = io
@@ -372,8 +369,8 @@ impl DecoderSession {
         };
         let out = graph.run(feed, &self.empty, flag)?;
         if first && out.present_cross.is_none() {
-            return Err(Error::Inference(
-                "the decoder returned no cross-attention cache".into(),
+            return Err(Error::inference(
+                "the decoder returned no cross-attention cache",
             ));
         }
         Ok(out)

@@ -50,6 +50,11 @@ pub struct ModelInfo {
     pub max_target_positions: usize,
     /// `"merged"` (one decoder graph) or `"split"` (decoder and decoder with past).
     pub decoder_layout: String,
+    /// The ONNX Runtime execution provider the encoder runs on: `"CPU"`, or
+    /// `"CUDA"` when built with the `cuda` feature and a GPU took the graph.
+    pub encoder_provider: String,
+    /// The execution provider of the decoder graph(s), as `encoder_provider`.
+    pub decoder_provider: String,
 }
 
 /// The parts of a model shared by all its session instances.
@@ -71,14 +76,14 @@ impl Model {
         let tokenizer = WhisperTokenizer::load(&files.tokenizer)?;
         let last_timestamp = tokenizer.special().timestamp_begin + TIMESTAMP_TOKENS;
         if (config.vocab_size as u64) < u64::from(last_timestamp) {
-            return Err(Error::ModelMalformed {
-                path: files.config.clone(),
-                reason: format!(
+            return Err(Error::malformed(
+                &files.config,
+                format!(
                     "vocab_size {} leaves no room for the timestamp tokens up to id {}",
                     config.vocab_size,
                     last_timestamp - 1
                 ),
-            });
+            ));
         }
         Ok(Model {
             files,
@@ -116,43 +121,59 @@ impl Model {
                 DecoderFiles::Split { .. } => "split",
             }
             .to_string(),
+            // The sessions are loaded later; the scheduler reports these.
+            encoder_provider: String::new(),
+            decoder_provider: String::new(),
         }
     }
 
-    /// Loads the encoder graph with `threads` intra-op threads.
+    /// Loads the encoder graph with `threads` intra-op threads; also returns
+    /// the execution provider it runs on.
     pub(crate) fn encoder_session(
         &self,
         env: &ort::environment::Environment,
         threads: usize,
-    ) -> Result<EncoderSession> {
-        let session = load_session(env, &self.files.encoder, threads)?;
-        EncoderSession::new(session, &self.files.encoder, self.config.n_mels)
+    ) -> Result<(EncoderSession, &'static str)> {
+        let (session, provider) = load_session(env, &self.files.encoder, threads)?;
+        let encoder = EncoderSession::new(session, &self.files.encoder, self.config.n_mels)?;
+        Ok((encoder, provider))
     }
 
-    /// Loads the decoder graph(s) with `threads` intra-op threads.
+    /// Loads the decoder graph(s) with `threads` intra-op threads; also
+    /// returns the execution provider they run on (`"CUDA/CPU"` when the
+    /// split layout's two graphs ended up on different ones).
     pub(crate) fn decoder_session(
         &self,
         env: &ort::environment::Environment,
         threads: usize,
-    ) -> Result<DecoderSession> {
+    ) -> Result<(DecoderSession, String)> {
         let c = &self.config;
-        let load =
-            |path: &PathBuf| Ok::<_, Error>((load_session(env, path, threads)?, path.clone()));
-        let sessions = match &self.files.decoder {
-            DecoderFiles::Merged(path) => {
-                let (session, path) = load(path)?;
-                DecoderSessions::Merged(session, path)
-            }
-            DecoderFiles::Split { first, with_past } => DecoderSessions::Split {
-                first: load(first)?,
-                with_past: load(with_past)?,
-            },
+        let load = |path: &PathBuf| {
+            let (session, provider) = load_session(env, path, threads)?;
+            Ok::<_, Error>(((session, path.clone()), provider))
         };
-        DecoderSession::new(
+        let (sessions, provider) = match &self.files.decoder {
+            DecoderFiles::Merged(path) => {
+                let ((session, path), provider) = load(path)?;
+                (DecoderSessions::Merged(session, path), provider.to_string())
+            }
+            DecoderFiles::Split { first, with_past } => {
+                let (first, a) = load(first)?;
+                let (with_past, b) = load(with_past)?;
+                let provider = if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}/{b}")
+                };
+                (DecoderSessions::Split { first, with_past }, provider)
+            }
+        };
+        let decoder = DecoderSession::new(
             sessions,
             c.decoder_layers,
             c.decoder_attention_heads,
             c.head_dim(),
-        )
+        )?;
+        Ok((decoder, provider))
     }
 }

@@ -81,10 +81,7 @@ impl ModelConfig {
             Some(path) => read_json(path)?,
             None => HfGenerationConfig::default(),
         };
-        let malformed = |reason: String| Error::ModelMalformed {
-            path: config.to_path_buf(),
-            reason,
-        };
+        let malformed = |reason: String| Error::malformed(config, reason);
         if hf.d_model == 0 || hf.decoder_layers == 0 || hf.decoder_attention_heads == 0 {
             return Err(malformed(
                 "d_model, decoder_layers and decoder_attention_heads must be positive".into(),
@@ -141,15 +138,9 @@ pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
             path: path.to_path_buf(),
             reason: "file does not exist".into(),
         },
-        _ => Error::ModelMalformed {
-            path: path.to_path_buf(),
-            reason: format!("cannot read: {e}"),
-        },
+        _ => Error::malformed_from(path, "cannot read", e),
     })?;
-    serde_json::from_str(&text).map_err(|e| Error::ModelMalformed {
-        path: path.to_path_buf(),
-        reason: format!("invalid JSON: {e}"),
-    })
+    serde_json::from_str(&text).map_err(|e| Error::malformed_from(path, "invalid JSON", e))
 }
 
 #[cfg(test)]
@@ -200,7 +191,9 @@ mod tests {
         for text in ["{not json", r#"{"d_model": 384}"#, r#"{"d_model": "wide"}"#] {
             let path = write(dir.path(), "config.json", text);
             match ModelConfig::load(&path, None) {
-                Err(Error::ModelMalformed { path: p, reason }) => {
+                Err(Error::ModelMalformed {
+                    path: p, reason, ..
+                }) => {
                     assert_eq!(p, path);
                     assert!(reason.contains("invalid JSON"), "{reason}");
                 }

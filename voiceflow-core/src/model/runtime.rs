@@ -43,6 +43,7 @@ pub(crate) fn environment(configured: Option<&Path>) -> Result<&'static Environm
             return Err(Error::RuntimeNotFound {
                 searched: vec![path.to_path_buf()],
                 reason: "the configured runtime library does not exist".to_string(),
+                source: None,
             });
         }
     }
@@ -55,6 +56,7 @@ pub(crate) fn environment(configured: Option<&Path>) -> Result<&'static Environm
                     "this process already runs ONNX Runtime from {}; a process can load only one",
                     loaded.display()
                 ),
+                source: None,
             }),
             _ => Ok(env),
         };
@@ -66,18 +68,23 @@ pub(crate) fn environment(configured: Option<&Path>) -> Result<&'static Environm
             reason: format!(
                 "no {LIBRARY_NAME} found; run `scripts/setup.sh runtime` or set {ORT_DYLIB_PATH}"
             ),
+            source: None,
         });
     };
-    let not_loadable = |reason: String| Error::RuntimeNotFound {
+    let not_loadable = |reason: String, source: crate::error::Source| Error::RuntimeNotFound {
         searched: searched.clone(),
         reason,
+        source: Some(source),
     };
     let env = ort::init_from(&library)
-        .map_err(|e| not_loadable(e.to_string()))?
+        .map_err(|e| not_loadable(format!("cannot load {}", library.display()), e.into()))?
         .with_name("voiceflow")
         .with_telemetry(false)
         .build()
-        .map_err(|e| not_loadable(format!("{}: {e}", library.display())))?;
+        .map_err(|e| {
+            let reason = format!("{} cannot build an environment", library.display());
+            not_loadable(reason, e.into())
+        })?;
     Ok(&ENVIRONMENT.get_or_init(|| (env, library)).0)
 }
 
@@ -128,7 +135,9 @@ mod tests {
     fn a_configured_path_that_does_not_exist_is_reported_with_that_path() {
         let missing = Path::new("/nonexistent/voiceflow/libonnxruntime.so");
         match environment(Some(missing)) {
-            Err(Error::RuntimeNotFound { searched, reason }) => {
+            Err(Error::RuntimeNotFound {
+                searched, reason, ..
+            }) => {
                 assert_eq!(searched, vec![missing.to_path_buf()]);
                 assert!(reason.contains("does not exist"), "{reason}");
             }

@@ -11,33 +11,53 @@ use ort::value::{DynValue, Tensor};
 
 use crate::{Error, Result};
 
-/// Turns an ONNX Runtime error into the crate's error.
-pub(crate) fn inference(e: impl std::fmt::Display) -> Error {
-    Error::Inference(e.to_string())
+/// Turns an ONNX Runtime error into the crate's error, keeping it as the
+/// source.
+pub(crate) fn inference(e: ort::Error) -> Error {
+    Error::inference_from("ONNX Runtime reported an error", e)
+}
+
+/// Turns the ONNX Runtime error of a session run into the crate's error,
+/// saying what was run (`"running the encoder"`).
+pub(crate) fn run_failed(what: &'static str) -> impl FnOnce(ort::Error) -> Error {
+    move |e| Error::inference_from(what, e)
+}
+
+/// Turns the ONNX Runtime error of a session builder into the crate's error.
+/// The error holds the builder, which cannot cross threads; the source is
+/// a copy with the same code and message.
+fn builder_failed(e: ort::Error<SessionBuilder>) -> Error {
+    let copy = ort::Error::new_with_code(e.code(), e.message());
+    Error::inference_from("ONNX Runtime cannot configure a session", copy)
 }
 
 /// Loads one graph with `threads` intra-op threads on the CPU (or CUDA when
-/// built with the `cuda` feature and a GPU takes the graph).
-pub(crate) fn load_session(env: &Environment, path: &Path, threads: usize) -> Result<Session> {
+/// built with the `cuda` feature and a GPU takes the graph); returns the
+/// session and the name of the execution provider it runs on (`"CPU"`,
+/// `"CUDA"`), which is also logged.
+pub(crate) fn load_session(
+    env: &Environment,
+    path: &Path,
+    threads: usize,
+) -> Result<(Session, &'static str)> {
     #[cfg(feature = "cuda")]
     if let Some(session) = cuda::load(env, path, threads) {
-        return Ok(session);
+        return Ok((session, "CUDA"));
     }
-    builder(env, threads)?
+    let session = builder(env, threads)?
         .with_execution_providers([cpu()])
-        .map_err(inference)?
+        .map_err(builder_failed)?
         .commit_from_file(path)
-        .map_err(|e| Error::ModelMalformed {
-            path: path.to_path_buf(),
-            reason: format!("ONNX Runtime cannot load the graph: {e}"),
-        })
+        .map_err(|e| Error::malformed_from(path, "ONNX Runtime cannot load the graph", e))?;
+    tracing::debug!(graph = %path.display(), threads, provider = "CPU", "session loaded");
+    Ok((session, "CPU"))
 }
 
 fn builder(env: &Environment, threads: usize) -> Result<SessionBuilder> {
     Session::builder(env)
         .map_err(inference)?
         .with_intra_threads(threads.max(1))
-        .map_err(inference)
+        .map_err(builder_failed)
 }
 
 /// The CPU execution provider without its memory arena: the arena keeps the
@@ -52,50 +72,42 @@ fn cpu() -> ExecutionProviderDispatch {
 mod cuda {
     //! The CUDA execution provider, tried first when the crate is built with
     //! the `cuda` feature. Whatever stops it (a library without CUDA, no GPU,
-    //! a graph CUDA cannot take) is logged once and the CPU is used instead.
+    //! a graph CUDA cannot take) is logged for each session, and the CPU is
+    //! used instead; `ModelInfo` says which provider each graph runs on.
 
     use super::*;
     use ort::ep::{ExecutionProvider, CUDA};
 
-    fn log(message: String) {
-        static LOGGED: std::sync::Once = std::sync::Once::new();
-        LOGGED.call_once(|| eprintln!("voiceflow: {message}"));
-    }
-
     /// The session on CUDA (CPU for the nodes CUDA lacks), or `None` after
     /// logging why not.
     pub(super) fn load(env: &Environment, path: &Path, threads: usize) -> Option<Session> {
+        let graph = path.display();
         match CUDA::is_available() {
             Ok(true) => {}
             Ok(false) => {
-                log(
-                    "this ONNX Runtime library has no CUDA execution provider; using the CPU"
-                        .into(),
-                );
+                tracing::warn!(%graph, "this ONNX Runtime library has no CUDA execution provider; using the CPU");
                 return None;
             }
             Err(e) => {
-                log(format!(
-                    "cannot query the CUDA execution provider ({e}); using the CPU"
-                ));
+                tracing::warn!(%graph, error = %e, "cannot query the CUDA execution provider; using the CPU");
                 return None;
             }
         }
         let cuda = CUDA::default().build().error_on_failure();
         let session = builder(env, threads)
-            .ok()?
-            .with_execution_providers([cuda, cpu()])
-            .map_err(|e| e.to_string())
+            .map_err(|e| crate::error::chain(&e))
+            .and_then(|b| {
+                b.with_execution_providers([cuda, cpu()])
+                    .map_err(|e| e.to_string())
+            })
             .and_then(|mut b| b.commit_from_file(path).map_err(|e| e.to_string()));
         match session {
             Ok(session) => {
-                log("using the CUDA execution provider".into());
+                tracing::info!(%graph, threads, provider = "CUDA", "session loaded");
                 Some(session)
             }
-            Err(e) => {
-                log(format!(
-                    "the CUDA execution provider failed ({e}); using the CPU"
-                ));
+            Err(error) => {
+                tracing::warn!(%graph, %error, "the CUDA execution provider failed; using the CPU");
                 None
             }
         }
@@ -124,10 +136,7 @@ pub(crate) struct EncoderSession {
 impl EncoderSession {
     /// Wraps a loaded encoder graph and checks its inputs and outputs.
     pub(crate) fn new(session: Session, path: &Path, n_mels: usize) -> Result<Self> {
-        let malformed = |reason: String| Error::ModelMalformed {
-            path: path.to_path_buf(),
-            reason,
-        };
+        let malformed = |reason: String| Error::malformed(path, reason);
         let inputs: Vec<&str> = session.inputs().iter().map(|o| o.name()).collect();
         let input = single_name(&inputs, "input_features")
             .ok_or_else(|| {
@@ -172,7 +181,7 @@ impl EncoderSession {
         frames: usize,
     ) -> Result<DynValue> {
         if windows.len() != batch * self.n_mels * frames || batch == 0 {
-            return Err(Error::Inference(format!(
+            return Err(Error::inference(format!(
                 "mel batch has {} values; expected {batch} × {} × {frames}",
                 windows.len(),
                 self.n_mels,
@@ -183,11 +192,81 @@ impl EncoderSession {
         let outputs = self
             .session
             .run(ort::inputs![self.input.as_str() => features])
-            .map_err(inference)?;
+            .map_err(run_failed("running the encoder"))?;
         outputs
             .into_iter()
             .nth(self.output)
             .map(|(_, hidden)| hidden)
-            .ok_or_else(|| Error::Inference("the encoder returned no last_hidden_state".into()))
+            .ok_or_else(|| Error::inference("the encoder returned no last_hidden_state"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+    use crate::error::chain;
+    use crate::model::runtime;
+
+    /// The ONNX Runtime error in `error`'s source chain, found by walking
+    /// [`std::error::Error::source`].
+    fn ort_source(error: &Error) -> &ort::Error {
+        let mut cause = error.source();
+        while let Some(e) = cause {
+            if let Some(ort) = e.downcast_ref::<ort::Error>() {
+                return ort;
+            }
+            cause = e.source();
+        }
+        panic!("no ort::Error in the source chain of {error:?}");
+    }
+
+    /// The message names what we did; the chain adds ONNX Runtime's text once.
+    fn assert_chain(error: &Error, context: &str) {
+        let ort = ort_source(error);
+        assert!(!ort.message().is_empty());
+        let own = error.to_string();
+        assert!(own.contains(context), "{own}");
+        assert!(
+            !own.contains(ort.message()),
+            "the message repeats the source: {own}"
+        );
+        let full = chain(error);
+        assert!(full.starts_with(&own), "{full}");
+        assert!(full.ends_with(&format!(": {}", ort.message())), "{full}");
+        assert_eq!(full.matches(ort.message()).count(), 1, "{full}");
+    }
+
+    #[test]
+    fn a_graph_onnx_runtime_cannot_load_keeps_its_error_as_the_source() {
+        let env = runtime::environment(None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("encoder_model.onnx");
+        std::fs::write(&path, b"not an onnx graph").unwrap();
+        let error = load_session(env, &path, 1).map(|(s, _)| s).unwrap_err();
+        assert!(
+            matches!(&error, Error::ModelMalformed { path: p, .. } if *p == path),
+            "{error:?}"
+        );
+        assert_chain(&error, "ONNX Runtime cannot load the graph");
+    }
+
+    #[test]
+    fn a_failed_encoder_run_keeps_its_error_as_the_source() {
+        let dir = std::env::var_os("VOICEFLOW_MODEL_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/whisper-tiny.en")
+            });
+        let path = dir.join("encoder_model.onnx");
+        assert!(path.is_file(), "no tiny.en model at {}", dir.display());
+        let env = runtime::environment(None).unwrap();
+        let mut encoder =
+            EncoderSession::new(load_session(env, &path, 1).unwrap().0, &path, 80).unwrap();
+        // No frames at all: ONNX Runtime's first Conv refuses the shape.
+        let error = encoder.encode(Vec::new(), 1, 0).unwrap_err();
+        assert!(matches!(&error, Error::Inference { .. }), "{error:?}");
+        assert_chain(&error, "running the encoder");
     }
 }

@@ -28,10 +28,7 @@ impl std::fmt::Debug for WhisperTokenizer {
 impl WhisperTokenizer {
     /// Loads `tokenizer.json` and derives the special tokens from it.
     pub fn load(path: &Path) -> Result<Self> {
-        let malformed = |reason: String| Error::ModelMalformed {
-            path: path.to_path_buf(),
-            reason,
-        };
+        let malformed = |reason: String| Error::malformed(path, reason);
         if !path.is_file() {
             return Err(Error::ModelNotFound {
                 path: path.to_path_buf(),
@@ -39,7 +36,7 @@ impl WhisperTokenizer {
             });
         }
         let inner = tokenizers::Tokenizer::from_file(path)
-            .map_err(|e| malformed(format!("cannot load the tokenizer: {e}")))?;
+            .map_err(|e| Error::malformed_from(path, "cannot load the tokenizer", e))?;
         let added = inner.get_added_tokens_decoder();
         let special =
             SpecialTokens::from_added_tokens(added.iter().map(|(id, t)| (*id, t.content.as_str())))

@@ -270,8 +270,8 @@ impl Worker {
         positions: &[usize],
     ) -> Result<Vec<f32>> {
         if prompt.is_empty() || positions.iter().any(|&p| p >= prompt.len()) {
-            return Err(Error::Inference(
-                "prefill needs a prompt that covers the positions".into(),
+            return Err(Error::inference(
+                "prefill needs a prompt that covers the positions",
             ));
         }
         self.leave(group)?;
@@ -282,7 +282,7 @@ impl Worker {
             }
             (None, Some(g)) => g.t,
             (None, None) => {
-                return Err(Error::Inference(format!("window {group} is not open")));
+                return Err(Error::inference(format!("window {group} is not open")));
             }
         };
         let d = self.dims.heads * self.dims.head_dim;
@@ -304,7 +304,7 @@ impl Worker {
             (Some(_), _) => None,
             (None, Some(cross)) => Some(cross.iter().map(SessionInputValue::from).collect()),
             (None, None) => {
-                return Err(Error::Inference(format!(
+                return Err(Error::inference(format!(
                     "window {group} lost its cross-attention cache"
                 )))
             }
@@ -330,7 +330,7 @@ impl Worker {
         let group_state = self
             .groups
             .get_mut(&group)
-            .ok_or_else(|| Error::Inference(format!("window {group} vanished")))?;
+            .ok_or_else(|| Error::inference(format!("window {group} vanished")))?;
         if let Some(cross) = output.present_cross {
             group_state.cross = Some(cross);
         }
@@ -346,22 +346,18 @@ impl Worker {
         reply: &Reply,
     ) -> Result<()> {
         if tokens.is_empty() || tokens.len() != sources.len() {
-            return Err(Error::Inference(
-                "one source per new token is needed".into(),
-            ));
+            return Err(Error::inference("one source per new token is needed"));
         }
         let batching = self.batching;
         let g = self
             .groups
             .get_mut(&group)
-            .ok_or_else(|| Error::Inference(format!("window {group} is not open")))?;
+            .ok_or_else(|| Error::inference(format!("window {group} is not open")))?;
         if !g.joined && g.prefill.is_none() {
-            return Err(Error::Inference(
-                "decoder step before the window's prefill".into(),
-            ));
+            return Err(Error::inference("decoder step before the window's prefill"));
         }
         if g.pending.is_some() {
-            return Err(Error::Inference(format!(
+            return Err(Error::inference(format!(
                 "window {group} sent a step before the last one was answered"
             )));
         }
@@ -400,8 +396,8 @@ impl Worker {
             g.prefill = None;
         }
         if let Some(pending) = g.pending.take() {
-            let _ = pending.reply.send(Err(Error::Inference(
-                "the window's sequences ended before their step".into(),
+            let _ = pending.reply.send(Err(Error::inference(
+                "the window's sequences ended before their step",
             )));
         }
         let joined = std::mem::replace(&mut g.joined, false);
@@ -477,7 +473,7 @@ impl Worker {
                 let reason = e.to_string();
                 for id in members {
                     if let Some(p) = self.groups.get_mut(&id).and_then(|g| g.pending.take()) {
-                        let _ = p.reply.send(Err(Error::Inference(reason.clone())));
+                        let _ = p.reply.send(Err(Error::inference(reason.clone())));
                     }
                 }
             }
@@ -502,7 +498,7 @@ impl Worker {
         } = self;
         let state = lanes
             .get_mut(&key)
-            .ok_or_else(|| Error::Inference("no such lane".into()))?;
+            .ok_or_else(|| Error::inference("no such lane"))?;
         let lane = &mut state.lane;
         let in_lane = |g: &Group| g.lane == Some(key) && g.joined;
         // Windows that join, and windows whose row count changes.
@@ -547,7 +543,7 @@ impl Worker {
                 for (member, &s) in sources.iter().enumerate() {
                     let row = *old
                         .get(s)
-                        .ok_or_else(|| Error::Inference(format!("window {id}: no sequence {s}")))?;
+                        .ok_or_else(|| Error::inference(format!("window {id}: no sequence {s}")))?;
                     new_rows.push(NewRow {
                         group: id,
                         member,
@@ -560,12 +556,12 @@ impl Worker {
                 let g = &groups[&id];
                 let p = g.pending.as_ref().map(|p| &p.sources[..]).unwrap_or(&[]);
                 if p.iter().any(|&s| s != 0) {
-                    return Err(Error::Inference(
-                        "a window's first step continues its prompt only".into(),
+                    return Err(Error::inference(
+                        "a window's first step continues its prompt only",
                     ));
                 }
                 let (Some(self_kv), Some(cross)) = (&g.prefill, &g.cross) else {
-                    return Err(Error::Inference(format!("window {id} has no prefill")));
+                    return Err(Error::inference(format!("window {id} has no prefill")));
                 };
                 for member in 0..p.len() {
                     new_rows.push(NewRow {
@@ -691,10 +687,10 @@ fn logits_rows(
     let (shape, data) = logits.try_extract_tensor::<f32>().map_err(inference)?;
     let (seq, width) = match **shape {
         [_, seq, width] => (seq as usize, width as usize),
-        _ => return Err(Error::Inference(format!("logits have shape {shape:?}"))),
+        _ => return Err(Error::inference(format!("logits have shape {shape:?}"))),
     };
     if width != vocab {
-        return Err(Error::Inference(format!(
+        return Err(Error::inference(format!(
             "logits have {width} entries; the model's vocabulary has {vocab}"
         )));
     }
@@ -703,7 +699,7 @@ fn logits_rows(
         let start = (b * seq + p) * vocab;
         let row = data
             .get(start..start + vocab)
-            .ok_or_else(|| Error::Inference(format!("no logits for sequence {b} position {p}")))?;
+            .ok_or_else(|| Error::inference(format!("no logits for sequence {b} position {p}")))?;
         out.extend_from_slice(row);
     }
     Ok(out)

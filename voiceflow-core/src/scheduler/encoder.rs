@@ -93,7 +93,7 @@ pub(crate) fn run(
             Err(e) => {
                 let reason = e.to_string();
                 for job in batch {
-                    let _ = job.reply.send(Err(Error::Inference(reason.clone())));
+                    let _ = job.reply.send(Err(Error::inference(reason.clone())));
                 }
             }
         }

@@ -152,7 +152,7 @@ impl Lane {
         let row = *self
             .rows_of(group)
             .first()
-            .ok_or_else(|| Error::Inference(format!("window {group} has no row")))?;
+            .ok_or_else(|| Error::inference(format!("window {group} has no row")))?;
         let n = self.row_len();
         let shape = [1, self.dims.heads, self.t, self.dims.head_dim];
         self.cross
@@ -171,7 +171,7 @@ impl Lane {
     pub(crate) fn reorder(&mut self, group: u64, sources: &[usize]) -> Result<()> {
         let rows = self.rows_of(group);
         if sources.len() != rows.len() || sources.iter().any(|&s| s >= rows.len()) {
-            return Err(Error::Inference(format!(
+            return Err(Error::inference(format!(
                 "window {group}: sources {sources:?} for {} rows",
                 rows.len()
             )));
@@ -210,7 +210,7 @@ impl Lane {
             joiners
                 .iter()
                 .find(|j| j.group == group)
-                .ok_or_else(|| Error::Inference(format!("window {group} is not joining")))
+                .ok_or_else(|| Error::inference(format!("window {group} is not joining")))
         };
         // Place rows: a row that comes from row i keeps place i when it can.
         let n = new_rows.len();
@@ -230,7 +230,7 @@ impl Lane {
             {
                 let slot = free
                     .next()
-                    .ok_or_else(|| Error::Inference("no room for a row".into()))?;
+                    .ok_or_else(|| Error::inference("no room for a row"))?;
                 slots[slot] = Some(k);
             }
         }
@@ -238,7 +238,7 @@ impl Lane {
             .iter()
             .map(|s| s.map(|k| &new_rows[k]))
             .collect::<Option<_>>()
-            .ok_or_else(|| Error::Inference("a row has no place".into()))?;
+            .ok_or_else(|| Error::inference("a row has no place"))?;
 
         self.rebuild_cross(&order, &joiner)?;
         self.rebuild_self(&order, &joiner)?;
@@ -275,7 +275,7 @@ impl Lane {
                 (None, Source::Row(_)) => {
                     let old = (0..old_rows)
                         .find(|&i| self.rows[i].group == row.group)
-                        .ok_or_else(|| Error::Inference("moved row has no source".into()))?;
+                        .ok_or_else(|| Error::inference("moved row has no source"))?;
                     let copy = self
                         .cross
                         .iter()

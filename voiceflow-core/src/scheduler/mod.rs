@@ -48,6 +48,8 @@ pub(crate) struct Scheduler {
     next_window: AtomicU64,
     /// Entries per logits row.
     vocab: usize,
+    /// The execution providers the encoder and decoder sessions run on.
+    providers: (String, String),
 }
 
 impl Scheduler {
@@ -78,8 +80,10 @@ impl Scheduler {
         let (encoder_stop, stop) = bounded::<()>(0);
         let mut workers = Vec::new();
         let mut decoder_inboxes = Vec::new();
+        let mut providers = (String::new(), String::new());
         for i in 0..config.instances {
-            let encoder = model.encoder_session(env, config.intra_op_threads)?;
+            let (encoder, encoder_provider) =
+                model.encoder_session(env, config.intra_op_threads)?;
             let jobs = encoder_jobs.clone();
             let stop = stop.clone();
             let stats_e = Arc::clone(&stats);
@@ -95,7 +99,9 @@ impl Scheduler {
                 encoder::run(encoder, jobs, stop, encoder_batch, &observe)
             })?);
 
-            let decoder = model.decoder_session(env, config.intra_op_threads)?;
+            let (decoder, decoder_provider) =
+                model.decoder_session(env, config.intra_op_threads)?;
+            providers = (encoder_provider.to_string(), decoder_provider);
             let stats_d = Arc::clone(&stats);
             let observe: StepObserver = Arc::new(move |step: StepStats| {
                 stats_d.decoder_step.record(step.elapsed);
@@ -125,6 +131,7 @@ impl Scheduler {
             closed: AtomicBool::new(false),
             next_window: AtomicU64::new(0),
             vocab: c.vocab_size,
+            providers,
         })
     }
 
@@ -157,6 +164,11 @@ impl Scheduler {
     }
 
     /// Whether [`Scheduler::close`] was called.
+    /// The execution providers of the encoder and the decoder sessions.
+    pub(crate) fn providers(&self) -> (String, String) {
+        self.providers.clone()
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
@@ -166,7 +178,7 @@ impl Scheduler {
         if self.is_closed() {
             Error::Closed("engine")
         } else {
-            Error::Inference("a scheduler worker stopped".into())
+            Error::inference("a scheduler worker stopped")
         }
     }
 
@@ -203,5 +215,5 @@ fn spawn(name: String, body: impl FnOnce() + Send + 'static) -> Result<JoinHandl
     std::thread::Builder::new()
         .name(name.clone())
         .spawn(body)
-        .map_err(|e| Error::Inference(format!("cannot start thread {name}: {e}")))
+        .map_err(|e| Error::inference_from(format!("cannot start thread {name}"), e))
 }

@@ -71,7 +71,7 @@ impl Engine {
         let worker = std::thread::Builder::new()
             .name("voiceflow-stream".into())
             .spawn(move || worker.run(receiver))
-            .map_err(|e| Error::Inference(format!("cannot start the session's thread: {e}")))?;
+            .map_err(|e| Error::inference_from("cannot start the session's thread", e))?;
         Ok(StreamingSession {
             sender,
             shared,
@@ -134,7 +134,7 @@ impl StreamingSession {
         let worker = self.worker.take().ok_or(Error::Closed("stream"))?;
         worker
             .join()
-            .unwrap_or_else(|_| Err(Error::Inference("the session's thread panicked".into())))
+            .unwrap_or_else(|_| Err(Error::inference("the session's thread panicked")))
     }
 }
 

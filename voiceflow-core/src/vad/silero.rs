@@ -78,15 +78,15 @@ impl SileroPool {
 
     fn new_session(&self) -> Result<Session> {
         let env = runtime::environment(self.runtime_library.as_deref())?;
-        let session = load_session(env, &self.path, 1)?;
+        let (session, _) = load_session(env, &self.path, 1)?;
         let names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
         if names != ["input", "state", "sr"] || session.outputs().len() != 2 {
-            return Err(Error::ModelMalformed {
-                path: self.path.clone(),
-                reason: format!(
+            return Err(Error::malformed(
+                &self.path,
+                format!(
                     "expected inputs [input, state, sr] and two outputs (Silero VAD v5/v6), found inputs {names:?}"
                 ),
-            });
+            ));
         }
         Ok(session)
     }
@@ -212,7 +212,7 @@ impl Vad for SileroVad {
         let (_, probability) = outputs[0].try_extract_tensor::<f32>().map_err(inference)?;
         let (_, next) = outputs[1].try_extract_tensor::<f32>().map_err(inference)?;
         if probability.len() != 1 || next.len() != STATE {
-            return Err(Error::Inference(format!(
+            return Err(Error::inference(format!(
                 "Silero VAD returned {} probabilities and a state of {} values",
                 probability.len(),
                 next.len()
