@@ -13,13 +13,13 @@
 //! let engine = Engine::new(EngineConfig::new("models/whisper-tiny.en"))?;
 //! let options = TranscribeOptions::default();
 //!
-//! // Samples at any rate (mono here), or a WAV file.
+//! // Samples at any rate (mono here), or an audio file (WAV, FLAC, MP3, ...).
 //! let samples = vec![0.0f32; 16_000];
 //! let transcript = engine.transcribe(&samples, 16_000, &options)?;
 //! println!("{:?} in {:.2} s", transcript.text, transcript.timings.total_s);
 //!
 //! // Segments as they are decoded, with progress; `Break` stops early.
-//! engine.transcribe_with(Audio::WavFile("long.wav".as_ref()), &options, &mut |segment, progress| {
+//! engine.transcribe_with(Audio::File("long.flac".as_ref()), &options, &mut |segment, progress| {
 //!     println!("[{:.1}-{:.1}] {} ({:.0}%)", segment.start, segment.end, segment.text, 100.0 * progress.fraction());
 //!     ControlFlow::Continue(())
 //! })?;
@@ -30,7 +30,9 @@
 
 pub mod audio;
 pub mod config;
+pub mod context;
 pub(crate) mod decode;
+pub mod dictation;
 pub mod engine;
 pub mod enhance;
 pub mod error;
@@ -49,6 +51,7 @@ pub mod vad;
 pub struct ReadmeDoctests;
 
 pub use config::{EngineConfig, SchedulerConfig, Task, TranscribeOptions};
+pub use context::Context;
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use model::ModelInfo;

@@ -26,6 +26,7 @@ mod rules;
 mod stats;
 mod ticket;
 
+pub use crate::Context;
 pub use breaker::{
     BreakerConfig, BreakerState, CircuitBreaker, Clock, ManualClock, Permit, SystemClock,
 };
@@ -36,7 +37,7 @@ pub use queue::{
     EnhancePipeline, Job, PipelineConfig, Priority, Shutdown, ShutdownReport,
     MAX_PIPELINE_CAPACITY, MAX_PIPELINE_WORKERS,
 };
-pub use request::{Context, DictionaryEntry, EnhanceOptions, EnhanceRequest, UserDictionary};
+pub use request::{DictionaryEntry, EnhanceOptions, EnhanceRequest, UserDictionary};
 pub use result::{Edit, EditKind, Enhanced, Fallback, FallbackReason};
 pub use rules::{RuleEnhancer, RULES_BACKEND};
 pub use stats::PipelineStats;

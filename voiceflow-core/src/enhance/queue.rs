@@ -20,11 +20,12 @@ use std::time::{Duration, Instant};
 
 use crossbeam::channel::{bounded, select_biased, Receiver, Sender};
 
-use super::request::{Context, EnhanceRequest};
+use super::request::EnhanceRequest;
 use super::stats::{Outcome, PipelineMetrics, PipelineStats};
 use super::ticket::{ticket, Responder, Ticket};
 use super::Enhancer;
 use crate::metrics::Metrics;
+use crate::Context;
 use crate::{Error, Result};
 
 /// Which requests workers take first.
@@ -248,10 +249,10 @@ impl Shared {
             self.enhancer.enhance(&job.text, &job.request)
         }))
         .unwrap_or_else(|_| {
-            Err(Error::Backend {
-                backend: self.enhancer.name().to_string(),
-                reason: "the enhancer panicked".into(),
-            })
+            Err(Error::backend(
+                self.enhancer.name(),
+                "the enhancer panicked",
+            ))
         });
         self.metrics.processed(context, started.elapsed());
         self.record(context, &result);
@@ -349,10 +350,11 @@ impl EnhancePipeline {
             match spawned {
                 Ok(handle) => pipeline.lock_workers().push(handle),
                 Err(e) => {
-                    return Err(Error::Backend {
-                        backend: "enhance pipeline".into(),
-                        reason: format!("cannot start worker thread: {e}"),
-                    })
+                    return Err(Error::backend_from(
+                        "enhance pipeline",
+                        "cannot start worker thread",
+                        e,
+                    ))
                 }
             }
         }

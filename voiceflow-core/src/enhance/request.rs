@@ -3,52 +3,7 @@
 
 use std::sync::Arc;
 
-/// Where the dictated text is going; each destination has its own conventions.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Context {
-    /// Plain dictation: full sentences.
-    #[default]
-    General,
-    /// An email: greeting and sign-off on their own lines, paragraphs.
-    Email,
-    /// A chat message: short and casual, no forced final period.
-    Chat,
-    /// A document: paragraphs, full sentences, spoken headings.
-    Document,
-    /// Source code: spoken symbols and identifier casing, no sentence casing.
-    Code,
-}
-
-impl Context {
-    /// Every context, in declaration order.
-    pub const ALL: [Context; 5] = [
-        Context::General,
-        Context::Email,
-        Context::Chat,
-        Context::Document,
-        Context::Code,
-    ];
-
-    /// The lowercase name used in metrics labels and prompts (`"email"`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Context::General => "general",
-            Context::Email => "email",
-            Context::Chat => "chat",
-            Context::Document => "document",
-            Context::Code => "code",
-        }
-    }
-}
-
-impl std::fmt::Display for Context {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::Context;
 
 /// Switches for the rule enhancer. The defaults suit dictation.
 #[derive(Debug, Clone, PartialEq, Eq)]

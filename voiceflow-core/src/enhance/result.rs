@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 
-/// The kind of one change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+/// The kind of one change; serialized as its [`EditKind::as_str`] name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EditKind {
     /// A filler word removed (um, uh, "you know").
     Filler,
@@ -32,6 +31,39 @@ pub enum EditKind {
     IdentifierCase,
     /// The whole text rewritten by a model (no finer detail is known).
     Rewrite,
+}
+
+impl EditKind {
+    /// The kind's snake-case name (`"identifier_case"`), as JSON, the
+    /// bindings and the statistics write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EditKind::Filler => "filler",
+            EditKind::Repetition => "repetition",
+            EditKind::Correction => "correction",
+            EditKind::Punctuation => "punctuation",
+            EditKind::Layout => "layout",
+            EditKind::Capitalization => "capitalization",
+            EditKind::Number => "number",
+            EditKind::Dictionary => "dictionary",
+            EditKind::Emoji => "emoji",
+            EditKind::Symbol => "symbol",
+            EditKind::IdentifierCase => "identifier_case",
+            EditKind::Rewrite => "rewrite",
+        }
+    }
+}
+
+impl std::fmt::Display for EditKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for EditKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// One change: what was there and what replaced it (empty when removed).

@@ -13,8 +13,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::request::Context;
 use crate::metrics::{Counter, Gauge, Histogram, Metrics};
+use crate::Context;
 
 /// What happened to one request (in the order of [`OUTCOME_LABELS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,8 +101,7 @@ impl PipelineMetrics {
     }
 
     fn of(&self, context: Context) -> &PerContext {
-        // `Context::ALL` lists the variants in declaration order.
-        &self.contexts[context as usize]
+        &self.contexts[context.index()]
     }
 
     pub fn registry(&self) -> &Arc<Metrics> {

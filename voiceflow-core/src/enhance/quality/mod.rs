@@ -16,8 +16,9 @@ pub use meaning::{meaning_errors, MeaningError};
 
 use std::fmt::Write as _;
 
-use super::request::{Context, EnhanceRequest};
+use super::request::EnhanceRequest;
 use super::Enhancer;
+use crate::Context;
 use crate::{Error, Result};
 
 /// How the input of a case was written.

@@ -8,8 +8,9 @@
 use super::doc::{eq_ci, is_word, Doc};
 use super::token::{Kind, Token};
 use super::Rule;
-use crate::enhance::request::{Context, EnhanceRequest};
+use crate::enhance::request::EnhanceRequest;
 use crate::enhance::result::EditKind;
+use crate::Context;
 
 /// Top-level domains that end a spoken host.
 const TLDS: &[&str] = &[

@@ -6,8 +6,9 @@
 use super::doc::{capitalize, eq_ci, is_any, Doc};
 use super::token::{Kind, Token};
 use super::Rule;
-use crate::enhance::request::{Context, EnhanceRequest};
+use crate::enhance::request::EnhanceRequest;
 use crate::enhance::result::{Edit, EditKind};
+use crate::Context;
 
 /// Whether `word` is the pronoun "i", alone or contracted ("i'm", "i’d").
 fn is_pronoun_i(word: &str) -> bool {

@@ -4,8 +4,9 @@
 use super::doc::{longest, Doc};
 use super::token::{Kind, Token};
 use super::Rule;
-use crate::enhance::request::{Context, EnhanceRequest};
+use crate::enhance::request::EnhanceRequest;
 use crate::enhance::result::EditKind;
+use crate::Context;
 
 /// Emoji words and their emoticons.
 const EMOJI: &[(&[&str], &str)] = &[

@@ -8,8 +8,9 @@
 use super::doc::{is_any, is_word, longest, Doc};
 use super::token::{Kind, Token};
 use super::Rule;
-use crate::enhance::request::{Context, EnhanceRequest};
+use crate::enhance::request::EnhanceRequest;
 use crate::enhance::result::EditKind;
+use crate::Context;
 
 /// Spoken symbols with the token each becomes. Operators are spaced;
 /// `.`, `_`, `::` join their neighbours; `(` and `[` attach to a name before them.

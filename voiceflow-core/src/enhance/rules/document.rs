@@ -4,8 +4,9 @@
 use super::doc::{is_word, Doc};
 use super::token::{Kind, Token};
 use super::Rule;
-use crate::enhance::request::{Context, EnhanceRequest};
+use crate::enhance::request::EnhanceRequest;
 use crate::enhance::result::EditKind;
+use crate::Context;
 
 /// Turns "heading <words>" at the start of a line into a Markdown heading
 /// that runs to the next sentence end or break, then a blank line.

@@ -5,8 +5,9 @@
 use super::doc::{capitalize, close_sentence, is_any, longest, Doc};
 use super::token::{Kind, Token};
 use super::Rule;
-use crate::enhance::request::{Context, EnhanceRequest};
+use crate::enhance::request::EnhanceRequest;
 use crate::enhance::result::EditKind;
+use crate::Context;
 
 const GREETINGS: &[(&[&str], ())] = &[
     (&["good", "morning"], ()),

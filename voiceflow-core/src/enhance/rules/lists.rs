@@ -7,8 +7,9 @@
 use super::doc::{is_any, is_word, Doc};
 use super::token::{Kind, Token};
 use super::Rule;
-use crate::enhance::request::{Context, EnhanceRequest};
+use crate::enhance::request::EnhanceRequest;
 use crate::enhance::result::EditKind;
+use crate::Context;
 
 /// The ordinals that open items, in order.
 const ORDINALS: &[&str] = &["first", "second", "third", "fourth", "fifth"];

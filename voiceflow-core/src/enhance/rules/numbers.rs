@@ -9,8 +9,9 @@
 use super::doc::{eq_ci, is_any, is_word, Doc};
 use super::token::{Kind, Token};
 use super::Rule;
-use crate::enhance::request::{Context, EnhanceRequest};
+use crate::enhance::request::EnhanceRequest;
 use crate::enhance::result::EditKind;
+use crate::Context;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {

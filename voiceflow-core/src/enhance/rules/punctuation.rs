@@ -5,8 +5,9 @@
 use super::doc::{longest, Doc};
 use super::token::{Kind, Token};
 use super::Rule;
-use crate::enhance::request::{Context, EnhanceRequest};
+use crate::enhance::request::EnhanceRequest;
 use crate::enhance::result::EditKind;
+use crate::Context;
 
 /// Spoken marks and commands with the token each one becomes.
 const SPOKEN: &[(&[&str], (Kind, &str))] = &[
