@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use voiceflow_core::{Error, Result};
+use voiceflow_core::store::StoreKey;
+use voiceflow_core::{Context, Error, Result};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -168,6 +169,11 @@ pub struct EnhancementSection {
     pub queue_size: usize,
     /// Seconds an enhancement may wait and run. Default: 5.
     pub timeout_s: f64,
+    /// The context `voiceflow transcribe` and `voiceflow enhance` finish
+    /// text for when no `--context` is given (without one, `transcribe`
+    /// prints the raw text only). The server's streams name theirs in
+    /// `start`. Default: none.
+    pub default_context: Option<Context>,
 }
 
 impl Default for EnhancementSection {
@@ -177,6 +183,7 @@ impl Default for EnhancementSection {
             max_concurrent_requests: pipeline.workers,
             queue_size: pipeline.capacity,
             timeout_s: 5.0,
+            default_context: None,
         }
     }
 }
@@ -205,6 +212,31 @@ impl Default for StorageSection {
             passphrase_file: None,
             passphrase_env: "VOICEFLOW_STORE_PASSPHRASE".into(),
         }
+    }
+}
+
+impl StorageSection {
+    /// The store's key: unencrypted when `encryption` is off, else the
+    /// passphrase from `passphrase_file`, else from the environment variable
+    /// `passphrase_env`; `None` when neither holds one (the server then
+    /// refuses to start, the CLI asks on a terminal).
+    pub fn key(&self) -> Result<Option<StoreKey>> {
+        if !self.encryption {
+            return Ok(Some(StoreKey::unencrypted()));
+        }
+        if let Some(file) = &self.passphrase_file {
+            let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
+                path: file.clone(),
+                source,
+            })?;
+            return Ok(Some(StoreKey::passphrase(
+                text.trim_end_matches(['\r', '\n']),
+            )));
+        }
+        Ok(std::env::var(&self.passphrase_env)
+            .ok()
+            .filter(|passphrase| !passphrase.is_empty())
+            .map(StoreKey::passphrase))
     }
 }
 

@@ -57,7 +57,7 @@ impl Server {
         let listen = config.listen;
         let state = tokio::task::spawn_blocking(move || AppState::new(config))
             .await
-            .map_err(|e| Error::Inference(format!("loading failed: {e}")))??;
+            .map_err(|e| Error::inference_from("loading failed", e))??;
         let listener = TcpListener::bind(listen)
             .await
             .map_err(|e| Error::InvalidArgument(format!("cannot listen on {listen}: {e}")))?;
@@ -133,7 +133,7 @@ impl Server {
             let store = std::sync::Arc::clone(store);
             tokio::task::spawn_blocking(move || store.flush())
                 .await
-                .map_err(|e| Error::Inference(format!("flushing failed: {e}")))??;
+                .map_err(|e| Error::inference_from("flushing failed", e))??;
         }
         state.0.engine.close();
         match served {
@@ -141,9 +141,7 @@ impl Server {
                 path: "<listener>".into(),
                 source: e,
             }),
-            Some(Err(e)) if e.is_panic() => {
-                Err(Error::Inference(format!("the server panicked: {e}")))
-            }
+            Some(Err(e)) if e.is_panic() => Err(Error::inference_from("the server panicked", e)),
             _ => Ok(()),
         }
     }

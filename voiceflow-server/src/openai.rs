@@ -83,7 +83,7 @@ impl ApiError {
 
     fn from_error(error: &Error) -> ApiError {
         let (status, kind) = match error {
-            Error::InvalidAudio(_) | Error::InvalidWav { .. } | Error::InvalidArgument(_) => {
+            Error::InvalidAudio(_) | Error::InvalidAudioFile { .. } | Error::InvalidArgument(_) => {
                 (StatusCode::BAD_REQUEST, "invalid_request_error")
             }
             Error::Overloaded { .. } | Error::QueueFull { .. } | Error::Closed(_) => {
@@ -95,9 +95,12 @@ impl ApiError {
         ApiError {
             status,
             kind,
-            param: matches!(error, Error::InvalidAudio(_) | Error::InvalidWav { .. })
-                .then_some("file"),
-            message: error.to_string(),
+            param: matches!(
+                error,
+                Error::InvalidAudio(_) | Error::InvalidAudioFile { .. }
+            )
+            .then_some("file"),
+            message: voiceflow_core::error::chain(error),
         }
     }
 }
@@ -200,12 +203,12 @@ async fn transcribe(
     }
     let engine = Arc::clone(&state.0.engine);
     let transcript = tokio::task::spawn_blocking(move || {
-        engine.transcribe_with(Audio::WavBytes(&file), &options, &mut |_, _| {
+        engine.transcribe_with(Audio::Bytes(&file), &options, &mut |_, _| {
             ControlFlow::Continue(())
         })
     })
     .await
-    .map_err(|e| ApiError::from_error(&Error::Inference(format!("the task failed: {e}"))))?
+    .map_err(|e| ApiError::from_error(&Error::inference_from("the task failed", e)))?
     .map_err(|e| ApiError::from_error(&e))?;
     Ok(render(&transcript, request.format))
 }

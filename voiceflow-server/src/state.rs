@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use voiceflow_core::enhance::{EnhancePipeline, PipelineConfig, RuleEnhancer};
 use voiceflow_core::metrics::{Counter, Gauge, Metrics};
 use voiceflow_core::model::files::resolve_model_dir;
-use voiceflow_core::store::{Store, StoreConfig, StoreKey};
+use voiceflow_core::store::{Store, StoreConfig};
 use voiceflow_core::{Engine, EngineConfig, Error, Result, SchedulerConfig};
 
 use crate::auth::Tokens;
@@ -116,26 +116,13 @@ fn open_store(storage: &StorageSection) -> Result<Option<Store>> {
     let Some(path) = &storage.path else {
         return Ok(None);
     };
-    let key = if !storage.encryption {
-        StoreKey::unencrypted()
-    } else if let Some(file) = &storage.passphrase_file {
-        let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
-            path: file.clone(),
-            source,
-        })?;
-        StoreKey::passphrase(text.trim_end_matches(['\r', '\n']))
-    } else {
-        match std::env::var(&storage.passphrase_env) {
-            Ok(passphrase) if !passphrase.is_empty() => StoreKey::passphrase(passphrase),
-            _ => {
-                return Err(Error::InvalidArgument(format!(
-                    "storage.path is set and encryption is on, but there is no passphrase: \
-                     set storage.passphrase_file or the environment variable {}",
-                    storage.passphrase_env
-                )))
-            }
-        }
-    };
+    let key = storage.key()?.ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "storage.path is set and encryption is on, but there is no passphrase: \
+             set storage.passphrase_file or the environment variable {}",
+            storage.passphrase_env
+        ))
+    })?;
     Store::open(path, key, StoreConfig::default()).map(Some)
 }
 

@@ -518,7 +518,7 @@ fn discard(session: StreamingSession) {
 fn close_code(error: &Error) -> u16 {
     match error {
         Error::Overloaded { .. } | Error::QueueFull { .. } => close::TRY_AGAIN_LATER,
-        Error::InvalidAudio(_) | Error::InvalidWav { .. } => close::INVALID_PAYLOAD,
+        Error::InvalidAudio(_) | Error::InvalidAudioFile { .. } => close::INVALID_PAYLOAD,
         Error::InvalidArgument(_) => close::POLICY,
         _ => close::INTERNAL,
     }

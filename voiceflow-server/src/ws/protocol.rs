@@ -209,7 +209,7 @@ impl ServerMessage {
     pub fn from_error(error: &Error) -> ServerMessage {
         ServerMessage::Error {
             code: error_code(error),
-            message: error.to_string(),
+            message: voiceflow_core::error::chain(error),
         }
     }
 
@@ -233,7 +233,7 @@ impl ServerMessage {
 /// The protocol's code for a library error.
 pub fn error_code(error: &Error) -> &'static str {
     match error {
-        Error::InvalidAudio(_) | Error::InvalidWav { .. } => "bad_audio",
+        Error::InvalidAudio(_) | Error::InvalidAudioFile { .. } => "bad_audio",
         Error::InvalidArgument(_) => "bad_message",
         Error::QueueFull { .. } => "queue_full",
         Error::Overloaded { .. } => "overloaded",
