@@ -63,6 +63,40 @@ fn json_has_one_line_per_file_with_text_segments_and_timings() {
 }
 
 #[test]
+fn every_audio_format_gives_the_wavs_words_and_bad_ones_fail() {
+    let files: Vec<String> = ["report.wav"]
+        .map(|f| fixture(f).display().to_string())
+        .into_iter()
+        .chain(common::AUDIO_FORMATS.map(|format| {
+            common::converted_fixture("report", format)
+                .display()
+                .to_string()
+        }))
+        .collect();
+    let args: Vec<&str> = ["--format", "json"]
+        .into_iter()
+        .chain(files.iter().map(String::as_str))
+        .collect();
+    let lines = json_lines(voiceflow(&args));
+    assert_eq!(lines.len(), files.len());
+    let wav = common::words(lines[0]["text"].as_str().unwrap());
+    for (line, file) in lines.iter().zip(&files) {
+        assert_eq!(line["file"], *file);
+        assert_eq!(common::words(line["text"].as_str().unwrap()), wav, "{file}");
+    }
+    // A WAV whose header contradicts itself fails, naming the field.
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = std::fs::read(fixture("report.wav")).unwrap();
+    bad[34..36].copy_from_slice(&0u16.to_le_bytes()); // bits_per_sample
+    let path = dir.path().join("bad.wav");
+    std::fs::write(&path, bad).unwrap();
+    let out = voiceflow(&[path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bits_per_sample is 0"), "{stderr}");
+}
+
+#[test]
 fn text_goes_to_stdout_and_timings_to_stderr() {
     let out = voiceflow(&[fixture("sailor.wav").to_str().unwrap()]);
     assert!(out.status.success());
@@ -200,4 +234,36 @@ fn stream_reads_raw_s16le_from_stdin() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let reference = "Thank you for calling, how can I help you today?";
     assert!(common::wer(reference, &stdout) <= 0.15, "{stdout:?}");
+}
+
+#[test]
+fn verbose_logs_the_providers_and_quiet_prints_only_the_text() {
+    let door = fixture("door.wav");
+    let run = |flag: &str| {
+        let out = voiceflow(&[flag, door.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (text, log) = run("-v");
+    assert!(
+        common::wer(
+            "Open the door and turn on the lights in the kitchen.",
+            &text
+        ) <= 0.15
+    );
+    // Which execution provider runs each graph, from the library's log.
+    assert!(
+        log.contains("engine ready") && log.contains("encoder=CPU") && log.contains("decoder=CPU"),
+        "{log}"
+    );
+    let (quiet_text, quiet_log) = run("--quiet");
+    assert_eq!(quiet_text, text);
+    assert_eq!(quiet_log, "", "--quiet leaves stderr empty");
 }

@@ -103,7 +103,7 @@ pub fn run(args: &LoadtestArgs) -> ExitCode {
     {
         Ok(report) => report,
         Err(e) => {
-            eprintln!("voiceflow: {e}");
+            eprintln!("voiceflow: {}", voiceflow_core::error::chain(&e));
             return ExitCode::from(2);
         }
     };

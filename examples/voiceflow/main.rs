@@ -3,8 +3,11 @@
 //! ```text
 //! voiceflow transcribe [--model DIR] [--language L] [--task transcribe|translate]
 //!                      [--beam-size N] [--threads N] [--format text|json|srt|vtt]
+//!                      [--context C] [--store DIR [--key-file F]] [--config F]
 //!                      [--stats[=table|json|prometheus]] FILE...
-//! voiceflow stream [--model DIR] [--realtime] [--timestamps] [--rate HZ] [--channels N] FILE.wav|-
+//! voiceflow enhance [--context C] [TEXT...]          (stdin without TEXT)
+//! voiceflow history list|search WORDS|show ID|export FILE|delete ID [--store DIR] [--format json]
+//! voiceflow stream [--model DIR] [--realtime] [--timestamps] [--rate HZ] [--channels N] FILE|-
 //! voiceflow serve [--config voiceflow.toml] [--model DIR] [--listen ADDR] [--token-file FILE]
 //! voiceflow loadtest [--profile smoke|standard|full|FILE.toml] [--targets engine,enhance,store,ws]
 //!                    [--url ws://127.0.0.1:PORT --token-file FILE] [--out DIR]
@@ -17,13 +20,19 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use voiceflow_core::dictation;
 use voiceflow_core::engine::Audio;
+use voiceflow_core::enhance::{Enhanced, RuleEnhancer};
 use voiceflow_core::metrics::MetricsSnapshot;
 use voiceflow_core::model::files::resolve_model_dir;
-use voiceflow_core::{Engine, EngineConfig, Task, TranscribeOptions, Transcript};
+use voiceflow_core::store::{RecordId, Store};
+use voiceflow_core::{Context, Engine, EngineConfig, Task, TranscribeOptions, Transcript};
 
+mod enhance;
+mod history;
 mod loadtest;
 mod serve;
+mod settings;
 mod stream;
 
 /// Inputs longer than this get a progress bar (when stderr is a terminal).
@@ -36,15 +45,47 @@ const PROGRESS_BAR_MIN_S: f64 = 30.0;
     about = "Speech to text with Whisper on ONNX Runtime"
 )]
 struct Cli {
+    /// More log lines on stderr: -v the engine's and providers' decisions,
+    /// -vv debug, -vvv trace ($VOICEFLOW_LOG, a tracing filter, overrides).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Errors only on stderr: no timings, progress bars or warnings.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
 
+/// Logs to stderr: `$VOICEFLOW_LOG` if set, else the level `-v`/`--quiet`
+/// choose (`default` without either: the server's log is on by default).
+fn init_logging(verbose: u8, quiet: bool, default: &str) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => default,
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VOICEFLOW_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Transcribe WAV files.
+    /// Transcribe audio files (WAV, FLAC, MP3, Ogg Vorbis, M4A/AAC); with
+    /// --context, also finish the text for a destination; with --store, keep
+    /// the record in the encrypted store.
     Transcribe(TranscribeArgs),
-    /// Live captions of a WAV file or of raw s16le audio on stdin (`-`):
+    /// Finish dictated text for a destination with the rule enhancer.
+    Enhance(enhance::EnhanceArgs),
+    /// The encrypted store's records: list, search, show, export, delete.
+    History(history::HistoryArgs),
+    /// Live captions of an audio file or of raw s16le audio on stdin (`-`):
     /// partials in place (on a terminal), finals on their own lines.
     Stream(stream::StreamArgs),
     /// The server: WebSocket streaming (/v1/stream), OpenAI's transcription
@@ -83,9 +124,10 @@ enum TaskArg {
 
 #[derive(clap::Args)]
 struct TranscribeArgs {
-    /// Model folder.
-    #[arg(long, default_value = "models/whisper-tiny.en")]
-    model: PathBuf,
+    /// Model folder (default: engine.model of the configuration,
+    /// models/whisper-tiny.en).
+    #[arg(long)]
+    model: Option<PathBuf>,
     /// Language code (multilingual models detect it when left out).
     #[arg(long)]
     language: Option<String>,
@@ -95,9 +137,18 @@ struct TranscribeArgs {
     /// Beam width (1 = greedy).
     #[arg(long, default_value_t = 1)]
     beam_size: usize,
-    /// ONNX Runtime intra-op threads.
+    /// ONNX Runtime intra-op threads (default: engine.threads of the
+    /// configuration, else every core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Also finish the text for this destination (general, email, chat,
+    /// document, code; default: ai_enhancement.default_context).
+    #[arg(long)]
+    context: Option<Context>,
+    #[command(flatten)]
+    store: settings::StoreArgs,
+    #[command(flatten)]
+    config: settings::ConfigArgs,
     /// Encode a window shorter than 30 s at its own length (rounded up to
     /// 5 s) instead of padding it: faster; the text may differ from Whisper's.
     #[arg(long)]
@@ -112,7 +163,8 @@ struct TranscribeArgs {
     /// ONNX Runtime library (default: ORT_DYLIB_PATH or runtime/ of the project).
     #[arg(long)]
     runtime: Option<PathBuf>,
-    /// WAV files to transcribe.
+    /// Audio files to transcribe: WAV, FLAC, MP3, Ogg Vorbis or M4A/AAC (told
+    /// apart by content).
     #[arg(required = true)]
     files: Vec<PathBuf>,
 }
@@ -132,8 +184,16 @@ fn limit_heap_retention() {
 
 fn main() -> ExitCode {
     limit_heap_retention();
-    match Cli::parse().command {
-        Command::Transcribe(args) => transcribe_files(&args),
+    let cli = Cli::parse();
+    let default = match cli.command {
+        Command::Serve(_) => "warn,voiceflow_server=info",
+        _ => "warn",
+    };
+    init_logging(cli.verbose, cli.quiet, default);
+    match cli.command {
+        Command::Transcribe(args) => transcribe_files(&args, cli.quiet),
+        Command::Enhance(args) => enhance::run(&args),
+        Command::History(args) => history::run(&args),
         Command::Stream(args) => stream::run(&args),
         Command::Serve(args) => serve::run(args),
         Command::Loadtest(args) => loadtest::run(&args),
@@ -149,12 +209,37 @@ fn load_engine(model: &Path, threads: Option<usize>, runtime: Option<&Path>) -> 
         config.intra_op_threads = threads;
     }
     Engine::new(config)
-        .map_err(|e| eprintln!("voiceflow: {e}"))
+        .map_err(|e| eprintln!("voiceflow: {}", voiceflow_core::error::chain(&e)))
         .ok()
 }
 
-fn transcribe_files(args: &TranscribeArgs) -> ExitCode {
-    let Some(engine) = load_engine(&args.model, args.threads, args.runtime.as_deref()) else {
+fn transcribe_files(args: &TranscribeArgs, quiet: bool) -> ExitCode {
+    let config = match args.config.load() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("voiceflow: {}", voiceflow_core::error::chain(&e));
+            return ExitCode::from(2);
+        }
+    };
+    // Finishing and storing: the store first, so a wrong passphrase stops
+    // the command before any transcription.
+    let store = match args.store.wanted(&config).then(|| args.store.open(&config)) {
+        None => None,
+        Some(Ok(store)) => Some(store),
+        Some(Err(e)) => {
+            eprintln!("voiceflow: {}", voiceflow_core::error::chain(&e));
+            return ExitCode::from(2);
+        }
+    };
+    let context = args.context.or(config.ai_enhancement.default_context);
+    let finishing = (context.is_some() || store.is_some()).then(|| Finishing {
+        context: context.unwrap_or_default(),
+        store: store.as_ref(),
+    });
+    let model = args.model.as_deref().unwrap_or(&config.engine.model);
+    let threads = args.threads.or(config.engine.threads);
+    let runtime = args.runtime.as_deref().or(config.engine.runtime.as_deref());
+    let Some(engine) = load_engine(model, threads, runtime) else {
         return ExitCode::from(2);
     };
     let options = TranscribeOptions {
@@ -169,10 +254,19 @@ fn transcribe_files(args: &TranscribeArgs) -> ExitCode {
     };
     let mut failed = false;
     for file in &args.files {
-        match transcribe(&engine, file, &options) {
-            Ok(transcript) => print(file, &transcript, args.format),
+        let done =
+            transcribe(&engine, file, &options, quiet).and_then(|transcript| match &finishing {
+                Some(finishing) => finishing.finish(&engine, transcript).map(Done::Finished),
+                None => Ok(Done::Raw(transcript)),
+            });
+        match done {
+            Ok(done) => print(file, &done, args.format, quiet),
             Err(e) => {
-                eprintln!("voiceflow: {}: {e}", file.display());
+                eprintln!(
+                    "voiceflow: {}: {}",
+                    file.display(),
+                    voiceflow_core::error::chain(&e)
+                );
                 failed = true;
             }
         }
@@ -193,15 +287,71 @@ fn transcribe_files(args: &TranscribeArgs) -> ExitCode {
     }
 }
 
-/// Transcribes one file, with a progress bar for long inputs on a terminal.
+/// What `--context` and `--store` ask of each transcript.
+struct Finishing<'a> {
+    context: Context,
+    store: Option<&'a Store>,
+}
+
+impl Finishing<'_> {
+    /// The transcript finished for the context, and stored when asked.
+    fn finish(&self, engine: &Engine, transcript: Transcript) -> voiceflow_core::Result<Finished> {
+        match self.store {
+            Some(store) => {
+                let name = &engine.model_info().name;
+                let done = dictation::finish(&RuleEnhancer, store, name, transcript, self.context)?;
+                Ok(Finished {
+                    context: self.context,
+                    enhanced: done.enhanced,
+                    id: Some(done.id),
+                    transcript: done.transcript,
+                })
+            }
+            None => Ok(Finished {
+                context: self.context,
+                enhanced: dictation::enhance(&RuleEnhancer, &transcript, self.context)?,
+                id: None,
+                transcript,
+            }),
+        }
+    }
+}
+
+/// A file's result.
+enum Done {
+    /// The transcript alone.
+    Raw(Transcript),
+    /// With its finished text (and record id when stored).
+    Finished(Finished),
+}
+
+struct Finished {
+    transcript: Transcript,
+    context: Context,
+    enhanced: Enhanced,
+    id: Option<RecordId>,
+}
+
+impl Done {
+    fn transcript(&self) -> &Transcript {
+        match self {
+            Done::Raw(t) => t,
+            Done::Finished(f) => &f.transcript,
+        }
+    }
+}
+
+/// Transcribes one file, with a progress bar for long inputs on a terminal
+/// (none when `quiet`).
 fn transcribe(
     engine: &Engine,
     file: &Path,
     options: &TranscribeOptions,
+    quiet: bool,
 ) -> voiceflow_core::Result<Transcript> {
     let mut bar: Option<ProgressBar> = None;
-    let terminal = std::io::stderr().is_terminal();
-    let result = engine.transcribe_with(Audio::WavFile(file), options, &mut |_, progress| {
+    let terminal = !quiet && std::io::stderr().is_terminal();
+    let result = engine.transcribe_with(Audio::File(file), options, &mut |_, progress| {
         if terminal && progress.total_s > PROGRESS_BAR_MIN_S {
             let bar = bar.get_or_insert_with(|| {
                 let bar = ProgressBar::new((progress.total_s * 10.0) as u64);
@@ -222,10 +372,26 @@ fn transcribe(
     result
 }
 
-fn print(file: &Path, t: &Transcript, format: Format) {
+/// Prints a file's result on stdout; the timings (and the record id) go to
+/// stderr unless `quiet`.
+fn print(file: &Path, done: &Done, format: Format, quiet: bool) {
+    let t = done.transcript();
+    let finished = match done {
+        Done::Raw(_) => None,
+        Done::Finished(f) => Some(f),
+    };
     match format {
         Format::Text => {
             println!("{}", t.text);
+            if let Some(f) = finished {
+                println!("--- {} ---\n{}", f.context, f.enhanced.text);
+            }
+            if quiet {
+                return;
+            }
+            if let Some(id) = finished.and_then(|f| f.id) {
+                eprintln!("{}: stored as {id}", file.display());
+            }
             let timings = &t.timings;
             eprintln!(
                 "{}: {:.2} s of audio in {:.3} s (real-time factor {:.4}); audio {:.3} s, mel {:.3} s, encoder {:.3} s, decoder {:.3} s",
@@ -245,7 +411,7 @@ fn print(file: &Path, t: &Transcript, format: Format) {
                 .iter()
                 .map(|s| serde_json::json!({"start": s.start, "end": s.end, "text": s.text}))
                 .collect();
-            let line = serde_json::json!({
+            let mut line = serde_json::json!({
                 "file": file.display().to_string(),
                 "text": t.text,
                 "language": t.language,
@@ -255,6 +421,11 @@ fn print(file: &Path, t: &Transcript, format: Format) {
                 "segments": segments,
                 "timings": t.timings,
             });
+            if let Some(f) = finished {
+                line["context"] = f.context.as_str().into();
+                line["enhanced"] = f.enhanced.text.clone().into();
+                line["record_id"] = f.id.map(|id| id.to_string()).into();
+            }
             println!("{line}");
         }
         Format::Srt => print!("{}", t.to_srt()),

@@ -63,16 +63,10 @@ impl ServeArgs {
 
 /// Runs the server until SIGTERM or Ctrl-C.
 pub fn run(args: ServeArgs) -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("VOICEFLOW_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,voiceflow_server=info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
     let config = match args.config() {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("voiceflow: {e}");
+            eprintln!("voiceflow: {}", voiceflow_core::error::chain(&e));
             return ExitCode::from(2);
         }
     };
@@ -90,7 +84,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         let server = match Server::bind(config).await {
             Ok(server) => server,
             Err(e) => {
-                eprintln!("voiceflow: {e}");
+                eprintln!("voiceflow: {}", voiceflow_core::error::chain(&e));
                 return ExitCode::from(2);
             }
         };
@@ -102,7 +96,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("voiceflow: {e}");
+                eprintln!("voiceflow: {}", voiceflow_core::error::chain(&e));
                 ExitCode::FAILURE
             }
         }

@@ -1,4 +1,5 @@
-//! `voiceflow stream`: live captions from a WAV file or raw s16le on stdin.
+//! `voiceflow stream`: live captions from an audio file (WAV, FLAC, MP3, Ogg
+//! Vorbis, M4A/AAC) or raw s16le on stdin.
 
 use std::io::{IsTerminal, Read, Write};
 use std::ops::ControlFlow;
@@ -50,7 +51,8 @@ pub struct StreamArgs {
     /// Channels of raw audio on stdin.
     #[arg(long, default_value_t = 1)]
     channels: u16,
-    /// A WAV file, or `-` for raw signed 16-bit little-endian PCM on stdin.
+    /// An audio file (WAV, FLAC, MP3, Ogg Vorbis, M4A/AAC), or `-` for raw
+    /// signed 16-bit little-endian PCM on stdin.
     input: PathBuf,
 }
 
@@ -96,7 +98,7 @@ impl StreamObserver for Captions {
     }
 
     fn on_error(&mut self, error: &Error) {
-        eprintln!("voiceflow: {error}");
+        eprintln!("voiceflow: {}", voiceflow_core::error::chain(error));
     }
 }
 
@@ -219,7 +221,7 @@ pub fn run(args: &StreamArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("voiceflow: {e}");
+            eprintln!("voiceflow: {}", voiceflow_core::error::chain(&e));
             ExitCode::FAILURE
         }
     }
