@@ -42,14 +42,19 @@ setup:
 setup-test: setup
 	scripts/setup.sh venv-dev
 	scripts/setup.sh model base tiny.en-split
+	scripts/setup.sh audio-fixtures
 
 ## make models: every model setup knows (tiny.en, base)
 models: setup
 	scripts/setup.sh model base
 
+## make lint: formatting, clippy (every unsafe block and extern fn documented: Cargo.toml's
+## [workspace.lints]) and no unused dependency (cargo-machete)
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+	scripts/setup.sh machete
+	$(CACHE)/tools/bin/cargo-machete
 
 # Each test run's output is kept in $(TEST_LOGS); the last line of each
 # test target counts the tests that did not run (ignored, skipped) and why.

@@ -9,6 +9,9 @@
 #   scripts/setup.sh c-tools         valgrind and pkg-config (apt) for the C API tests
 #   scripts/setup.sh browser         chromium and chromedriver (apt) for the live page's test
 #   scripts/setup.sh lb              haproxy (apt) for the scale-out test (tests/scale_out.rs)
+#   scripts/setup.sh machete         cargo-machete (pinned) in $CACHE/tools, for make lint
+#   scripts/setup.sh audio-fixtures  ffmpeg (apt), and $CACHE/audio-fixtures/: each speech
+#                                    fixture WAV as FLAC, MP3, Ogg Vorbis and M4A (AAC)
 #
 # Every step is skipped when its result is already there and up to date.
 set -euo pipefail
@@ -148,6 +151,43 @@ browser() { apt_install chromium=chromium chromedriver=chromium-driver; }
 
 lb() { apt_install haproxy=haproxy; }
 
+# cargo-machete, the unused-dependency check of `make lint`, built once into
+# the cache (shared by checkouts and CI runs on one machine).
+MACHETE_VERSION=0.9.2
+machete() {
+    local bin=$CACHE/tools/bin/cargo-machete
+    if [ -x "$bin" ] && "$bin" --version | grep -qx "$MACHETE_VERSION"; then return; fi
+    log "building cargo-machete $MACHETE_VERSION into $CACHE/tools"
+    cargo install -q --locked --root "$CACHE/tools" cargo-machete --version "$MACHETE_VERSION"
+}
+
+# The speech fixtures in the other formats VoiceFlow reads, made from the
+# committed WAVs (nothing from the internet): tests/audio_formats.rs and the
+# C, Python and CLI tests transcribe them and expect the WAV's words. Made
+# again when a WAV, this list or ffmpeg's version changes.
+AUDIO_FIXTURES=$CACHE/audio-fixtures
+audio_fixtures() {
+    apt_install ffmpeg=ffmpeg
+    local wavs=(tests/fixtures/speech/*.wav)
+    local want; want=$( (declare -f audio_fixtures; ffmpeg -version | head -1; cat "${wavs[@]}") | sha256sum | cut -d' ' -f1)
+    if [ -f "$AUDIO_FIXTURES/.stamp" ] && grep -qx "$want" "$AUDIO_FIXTURES/.stamp"; then return; fi
+    log "converting ${#wavs[@]} speech fixtures into $AUDIO_FIXTURES"
+    local tmp; tmp=$(mktemp -d "$CACHE/audio-fixtures.XXXXXX")
+    chmod 755 "$tmp"
+    local wav name
+    for wav in "${wavs[@]}"; do
+        name=$(basename "$wav" .wav)
+        local ff=(ffmpeg -nostdin -loglevel error -y -i "$wav" -map_metadata -1 -vn)
+        "${ff[@]}" -c:a flac "$tmp/$name.flac"
+        "${ff[@]}" -c:a libmp3lame -b:a 64k "$tmp/$name.mp3"
+        "${ff[@]}" -c:a libvorbis -q:a 4 "$tmp/$name.ogg"
+        "${ff[@]}" -c:a aac -b:a 96k "$tmp/$name.m4a"
+    done
+    rm -rf "$AUDIO_FIXTURES"
+    mv "$tmp" "$AUDIO_FIXTURES"
+    echo "$want" > "$AUDIO_FIXTURES/.stamp"
+}
+
 case "${1:-}" in
     venv) venv ;;
     venv-dev) venv scripts/requirements-dev.txt ;;
@@ -157,5 +197,7 @@ case "${1:-}" in
     c-tools) c_tools ;;
     browser) browser ;;
     lb) lb ;;
-    *) echo "usage: $0 venv|venv-dev|runtime|model NAME...|vad|c-tools|browser|lb" >&2; exit 2 ;;
+    machete) machete ;;
+    audio-fixtures) audio_fixtures ;;
+    *) echo "usage: $0 venv|venv-dev|runtime|model NAME...|vad|c-tools|browser|lb|machete|audio-fixtures" >&2; exit 2 ;;
 esac

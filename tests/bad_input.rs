@@ -85,30 +85,30 @@ fn audio_over_the_limit() {
 
 #[test]
 fn corrupt_and_non_wav_data() {
-    let corrupt = |r| matches!(r, Err(Error::InvalidWav { .. }));
+    let corrupt = |r| matches!(r, Err(Error::InvalidAudioFile { .. }));
     let garbage = b"RIFF\x10\x00\x00\x00WAVEfmt \xff\xff\xff\xff".to_vec();
     let no_callback = &mut |_: &voiceflow_core::Segment, _| ControlFlow::Continue(());
     assert!(corrupt(engine().transcribe_with(
-        Audio::WavBytes(&garbage),
+        Audio::Bytes(&garbage),
         &options(),
         no_callback
     )));
     assert!(corrupt(engine().transcribe_with(
-        Audio::WavBytes(b""),
+        Audio::Bytes(b""),
         &options(),
         no_callback
     )));
     let mut truncated = std::fs::read(fixture("report.wav")).unwrap();
     truncated.truncate(30);
     assert!(corrupt(engine().transcribe_with(
-        Audio::WavBytes(&truncated),
+        Audio::Bytes(&truncated),
         &options(),
         no_callback
     )));
     let toml = common::repo().join("Cargo.toml");
     match engine().transcribe_file(&toml, &options()) {
-        Err(Error::InvalidWav { path, .. }) => assert_eq!(path, Some(toml)),
-        other => panic!("expected InvalidWav, got {other:?}"),
+        Err(Error::InvalidAudioFile { path, .. }) => assert_eq!(path, Some(toml)),
+        other => panic!("expected InvalidAudioFile, got {other:?}"),
     }
 }
 
@@ -200,7 +200,7 @@ fn not_found(result: voiceflow_core::Result<Engine>) -> PathBuf {
 
 fn malformed(result: voiceflow_core::Result<Engine>) -> (PathBuf, String) {
     match result {
-        Err(Error::ModelMalformed { path, reason }) => (path, reason),
+        Err(Error::ModelMalformed { path, reason, .. }) => (path, reason),
         other => panic!("expected ModelMalformed, got {other:?}"),
     }
 }
@@ -267,7 +267,9 @@ fn runtime_library_that_does_not_load() {
         let mut c = config(model_dir());
         c.runtime_library = Some(not_a_library.clone());
         match Engine::new(c) {
-            Err(Error::RuntimeNotFound { searched, reason }) => {
+            Err(Error::RuntimeNotFound {
+                searched, reason, ..
+            }) => {
                 assert_eq!(searched, vec![not_a_library]);
                 assert!(reason.contains("Cargo.toml"), "{reason}");
             }

@@ -14,6 +14,17 @@ fn the_split_decoder_gives_the_merged_decoders_text() {
     let dir = split_model_dir();
     let split = Engine::new(config(dir)).expect("the split model loads");
     assert_eq!(split.model_info().decoder_layout, "split");
+    // The tests' ONNX Runtime library (the onnxruntime wheel's) has no CUDA
+    // provider: with or without the `cuda` feature every graph runs on the
+    // CPU, and both graphs of the split decoder say so.
+    let info = split.model_info();
+    assert_eq!(
+        (
+            info.encoder_provider.as_str(),
+            info.decoder_provider.as_str()
+        ),
+        ("CPU", "CPU")
+    );
     for beam_size in [1, 5] {
         let options = TranscribeOptions {
             beam_size,

@@ -88,7 +88,7 @@ fn samples_in_memory_and_interleaved_stereo_work_like_files() {
     assert_eq!(words(&from_stereo.text), words(&from_file.text));
     let bytes = std::fs::read(fixture("door.wav")).unwrap();
     let from_bytes = engine()
-        .transcribe_with(Audio::WavBytes(&bytes), &options, &mut |_, _| {
+        .transcribe_with(Audio::Bytes(&bytes), &options, &mut |_, _| {
             ControlFlow::Continue(())
         })
         .unwrap();
@@ -320,7 +320,7 @@ fn one_registry_reports_the_engine_the_enhancer_and_the_store() {
     // A second request stopped by its callback after the first segment.
     engine
         .transcribe_with(
-            Audio::WavFile(&fixture("report.wav")),
+            Audio::File(&fixture("report.wav")),
             &options,
             &mut |_, _| ControlFlow::Break(()),
         )

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod audio_fixtures;
 pub mod program;
 pub mod ws;
 
@@ -84,6 +85,19 @@ pub fn engine() -> &'static Engine {
 /// A speech fixture.
 pub fn fixture(name: &str) -> PathBuf {
     repo().join("tests/fixtures/speech").join(name)
+}
+
+/// The formats `scripts/setup.sh audio-fixtures` converts every speech
+/// fixture to, by extension.
+pub const AUDIO_FORMATS: [&str; 4] = ["flac", "mp3", "ogg", "m4a"];
+
+/// A speech fixture (`name` without `.wav`) converted to `format` by
+/// `scripts/setup.sh audio-fixtures`: in `VOICEFLOW_AUDIO_FIXTURES`, else
+/// `audio-fixtures` in `VOICEFLOW_CACHE` or `<repo>/.cache`. Panics with the
+/// setup step when it is missing: `make test` makes them, and a test that
+/// skipped would prove nothing.
+pub fn converted_fixture(name: &str, format: &str) -> PathBuf {
+    audio_fixtures::converted_in(repo(), name, format)
 }
 
 /// `(file, text)` of every fixture in the manifest.

@@ -62,7 +62,8 @@ pub fn serve(tokens: &Path, extra: &[&std::ffi::OsStr], env: &[(&str, &str)]) ->
 
 /// Sends SIGTERM to a child this test started.
 pub fn terminate(child: &Child) {
-    // SAFETY: kill only sends a signal; the pid is our own live child's
-    // (it has not been waited for, so the pid cannot have been reused).
+    // SAFETY: `kill` has no memory-safety preconditions. The pid is our own
+    // child's, and every caller passes one it has not waited for, so the pid
+    // cannot have been reused by another process.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
 }

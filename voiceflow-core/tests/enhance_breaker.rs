@@ -30,10 +30,7 @@ impl Enhancer for Flaky {
             return Err(Error::Timeout(Duration::from_secs(10)));
         }
         if self.failing.load(Ordering::SeqCst) {
-            return Err(Error::Backend {
-                backend: "flaky".into(),
-                reason: "HTTP 503".into(),
-            });
+            return Err(Error::backend("flaky", "HTTP 503"));
         }
         Ok(Enhanced {
             text: format!("primary: {text}"),

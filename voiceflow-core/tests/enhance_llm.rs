@@ -232,7 +232,9 @@ fn an_http_error_is_a_backend_error() {
         .enhance("hello", &EnhanceRequest::default())
         .unwrap_err();
     match err {
-        Error::Backend { backend, reason } => {
+        Error::Backend {
+            backend, reason, ..
+        } => {
             assert_eq!(backend, "llm");
             assert!(reason.starts_with("HTTP 503"), "{reason}");
         }

@@ -132,7 +132,14 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        // SAFETY: kill only sends a signal to our own child's pid.
+        // Reaped already (by `is_running`): its pid may belong to another
+        // process by now, so no signal.
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        // SAFETY: `kill` has no memory-safety preconditions; the pid is our
+        // own child's, not yet reaped (checked just above), so it cannot have
+        // been reused by another process.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {

@@ -95,7 +95,8 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 }
 
 fn clock_ticks_per_second() -> f64 {
-    // SAFETY: sysconf only reads a configuration value.
+    // SAFETY: `sysconf` has no preconditions: it only reads a configuration
+    // value (and returns -1 for an unknown name, handled below).
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if ticks > 0 {
         ticks as f64
