@@ -583,7 +583,10 @@ fn the_openai_endpoint_refuses_bad_requests_in_openais_shape() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(error(&body)["param"], "file");
     assert!(
-        error(&body)["message"].as_str().unwrap().contains("WAV"),
+        error(&body)["message"]
+            .as_str()
+            .unwrap()
+            .contains("corrupt audio file"),
         "{body}"
     );
 
