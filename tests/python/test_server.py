@@ -113,7 +113,7 @@ def test_openai_client_gets_typed_errors(server: Served, tmp_path: Path) -> None
     corrupt.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(40))
     with open(corrupt, "rb") as f, pytest.raises(openai.BadRequestError) as error:
         client(server).audio.transcriptions.create(model="whisper-1", file=f)
-    assert "WAV" in str(error.value)
+    assert "corrupt audio file" in str(error.value)
 
 
 def fake_microphone(tmp: Path) -> Path:
