@@ -9,10 +9,10 @@ use voiceflow_core::engine::Audio;
 use voiceflow_core::enhance::RuleEnhancer;
 
 use crate::boundary::{arg, guard, out, utf8};
-use crate::engine::VfEngine;
+use crate::engine::{run, VfEngine};
 use crate::enhancer::{core_context, VfContext};
 use crate::handle::owned_string;
-use crate::options::{transcribe_call, VfTranscribeOptions};
+use crate::options::VfTranscribeOptions;
 use crate::status::VfStatus;
 use crate::store::VfStore;
 
@@ -56,19 +56,14 @@ pub unsafe extern "C" fn vf_dictate_file(
     guard(|| {
         // SAFETY: `out_id` is NULL or writable and unaliased (# Safety).
         let out_id = unsafe { out(out_id, "out_id", std::ptr::null_mut())? };
-        // SAFETY: `engine` is NULL or a live engine for the call (# Safety).
-        let engine = &unsafe { arg(engine, "engine")? }.engine;
         // SAFETY: `store` is NULL or a live store for the call (# Safety).
         let store = &unsafe { arg(store, "store")? }.store;
         // SAFETY: `path` is NULL or a NUL-terminated string (# Safety).
         let path = Path::new(unsafe { utf8(path, "path")? });
         let context = core_context(context)?;
-        // SAFETY: `options` is NULL or valid options for the call (# Safety).
-        let (options, mut sink) = unsafe { transcribe_call(options)? };
-        let transcript = engine.transcribe_with(Audio::File(path), &options, &mut |s, p| {
-            sink.on_segment(s, p)
-        })?;
-        sink.failure()?;
+        // SAFETY: `engine` is NULL or a live engine and `options` NULL or
+        // valid options, for the call (# Safety).
+        let (transcript, engine) = unsafe { run(engine, Audio::File(path), options)? };
         let model = &engine.model_info().name;
         let done = dictation::finish(&RuleEnhancer, store, model, transcript, context)?;
         *out_id = owned_string(&done.id.to_string())?;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use voiceflow_core::engine::Audio;
-use voiceflow_core::Engine;
+use voiceflow_core::{Engine, Transcript};
 
 use crate::boundary::{arg, guard, out, slice, utf8, FfiError, FfiResult};
 use crate::handle::{free_handle, into_handle, owned_string};
@@ -78,15 +78,31 @@ unsafe fn transcribe(
 ) -> FfiResult {
     // SAFETY: `out_transcript` is NULL or writable and unaliased (our contract).
     let out_transcript = unsafe { out(out_transcript, "out_transcript", std::ptr::null_mut())? };
+    // SAFETY: `engine` and `options` are as `run` requires (our contract).
+    let (transcript, engine) = unsafe { run(engine, audio, options)? };
+    *out_transcript = into_handle(VfTranscript::new(transcript, &engine.model_info().name)?);
+    Ok(())
+}
+
+/// Transcribes `audio` on `engine` with the C options (their `on_segment`
+/// callback included); returns the transcript and the engine.
+///
+/// # Safety
+/// For the duration of the call: `engine` is NULL or a live engine (as for
+/// [`arg`]); `options` is NULL or valid transcription options (as for
+/// [`transcribe_call`]).
+pub(crate) unsafe fn run<'a>(
+    engine: *const VfEngine,
+    audio: Audio<'_>,
+    options: *const VfTranscribeOptions,
+) -> FfiResult<(Transcript, &'a Engine)> {
     // SAFETY: `engine` is NULL or a live engine for the call (our contract).
-    let engine = &unsafe { arg(engine, "engine")? }.engine;
+    let engine: &Engine = &unsafe { arg(engine, "engine")? }.engine;
     // SAFETY: `options` is NULL or valid options (our contract).
     let (options, mut sink) = unsafe { transcribe_call(options)? };
     let transcript = engine.transcribe_with(audio, &options, &mut |s, p| sink.on_segment(s, p))?;
     sink.failure()?;
-    let model = &engine.model_info().name;
-    *out_transcript = into_handle(VfTranscript::new(transcript, model)?);
-    Ok(())
+    Ok((transcript, engine))
 }
 
 /// Transcribes `sample_count` float samples (full scale at ±1; peaks up to
