@@ -3,13 +3,15 @@
 
     convert_ct2_to_onnx.py SRC_CT2_DIR OUT_DIR [--split]
 
-The implementation lives in the `ct2onnx` package beside this script.
+The implementation is `voiceflow.ct2onnx`, shipped in the Python package
+(voiceflow-py/python/voiceflow/ct2onnx); this script runs it from the
+checkout without building or importing the native module.
 """
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "voiceflow-py" / "python" / "voiceflow"))
 
 from ct2onnx.convert import main  # noqa: E402
 

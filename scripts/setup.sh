@@ -84,7 +84,7 @@ model() {
     [ "$name" = "$1" ] || split=(--split)
     grep -q "^$name	" scripts/models.lock || { log "unknown model $name (see scripts/models.lock)"; exit 2; }
     # The stamp covers this model's own lines of the lock (not the others').
-    local want; want=$(stamp_of <(grep "^$name	" scripts/models.lock) scripts/convert_ct2_to_onnx.py scripts/ct2onnx/*.py)
+    local want; want=$(stamp_of <(grep "^$name	" scripts/models.lock) scripts/convert_ct2_to_onnx.py voiceflow-py/python/voiceflow/ct2onnx/*.py)
     if [ -f "$out/.stamp" ] && grep -qx "$want" "$out/.stamp"; then return; fi
     venv
     local src=$CACHE/ct2/$name

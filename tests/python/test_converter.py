@@ -29,7 +29,7 @@ from tokenizers import Tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
 CONVERTER = REPO / "scripts" / "convert_ct2_to_onnx.py"
-sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO / "voiceflow-py" / "python" / "voiceflow"))
 
 from ct2onnx.convert import convert  # noqa: E402
 from ct2onnx.ct2_reader import read_model_bin  # noqa: E402
