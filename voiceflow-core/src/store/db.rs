@@ -292,18 +292,19 @@ impl Store {
         self.kv.write(&mut |tx| {
             written = 0;
             for record in prepared {
-                if tx.get(Tree::Records, record.id.as_bytes())?.is_some() {
-                    match existing {
-                        Existing::Skip => continue,
-                        Existing::Reject => {
-                            return Err(Error::storage(format!(
-                                "record id {} is already in use",
-                                record.id
-                            )))
-                        }
-                    }
+                // Rejecting needs no lookup first: the error drops the
+                // transaction, and with it the overwrite.
+                if existing == Existing::Skip
+                    && tx.get(Tree::Records, record.id.as_bytes())?.is_some()
+                {
+                    continue;
                 }
-                insert_record(tx, record)?;
+                if insert_record(tx, record)? {
+                    return Err(Error::storage(format!(
+                        "record id {} is already in use",
+                        record.id
+                    )));
+                }
                 written += 1;
             }
             Ok(())
@@ -325,7 +326,7 @@ impl Store {
             for (key, value) in &chunk_writes {
                 match value {
                     Some(ids) => tx.insert(Tree::Chunks, key, ids)?,
-                    None => drop(tx.remove(Tree::Chunks, key)?),
+                    None => tx.remove(Tree::Chunks, key)?,
                 };
             }
             removed = 0;
@@ -367,12 +368,14 @@ impl Store {
     }
 }
 
-/// Writes `record` with its token list and its pending mark in `tx`.
-pub(super) fn insert_record(tx: &mut dyn Writes, record: &Prepared) -> Result<()> {
+/// Writes `record` and its pending mark, which holds its token list until
+/// the index thread merges it, in `tx`; whether a record with its id was
+/// there (and is replaced).
+pub(super) fn insert_record(tx: &mut dyn Writes, record: &Prepared) -> Result<bool> {
     let key = record.id.as_bytes().as_slice();
-    tx.insert(Tree::Records, key, &record.value)?;
-    tx.insert(Tree::Tokens, key, &record.tokens)?;
-    tx.insert(Tree::Pending, key, &[])
+    let replaced = tx.insert(Tree::Records, key, &record.value)?;
+    tx.insert(Tree::Pending, key, &record.tokens)?;
+    Ok(replaced)
 }
 
 /// The record id that is the stored key `key`.

@@ -17,7 +17,7 @@
 //! themselves or their order. Query words are checked against the decrypted
 //! records, so two words sharing a truncated token never give a false hit.
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
 
 use hmac::Mac;
 
@@ -32,21 +32,41 @@ pub const MAX_WORD_CHARS: usize = 64;
 /// A blind-index token: the keyed hash of a word or context.
 pub(crate) type Token = [u8; TOKEN_LEN];
 
-/// The normalised words of `text`, in order, repeats included.
-pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+/// The normalised words of `text`, in order, repeats included (borrowed
+/// from `text` when a word is normalised already).
+pub(crate) fn words(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
-        .map(|word| {
+        .map(normalise)
+}
+
+/// `word` (letters and digits only) cut to [`MAX_WORD_CHARS`] characters
+/// and lowercased; without copying when it is lowercase ASCII.
+fn normalise(word: &str) -> Cow<'_, str> {
+    if !word.is_ascii() {
+        return Cow::Owned(
             word.chars()
                 .take(MAX_WORD_CHARS)
                 .flat_map(char::to_lowercase)
-                .collect()
-        })
+                .collect(),
+        );
+    }
+    // One byte per character, and `char::to_lowercase` of an ASCII
+    // character is its ASCII lowercase.
+    let word = &word[..word.len().min(MAX_WORD_CHARS)];
+    if word.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        Cow::Owned(word.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(word)
+    }
 }
 
-/// The distinct normalised words of a record's searchable texts.
-pub(crate) fn record_words(data: &RecordData) -> BTreeSet<String> {
-    data.searchable_texts().flat_map(words).collect()
+/// The distinct normalised words of a record's searchable texts, sorted.
+pub(crate) fn record_words(data: &RecordData) -> Vec<Cow<'_, str>> {
+    let mut words: Vec<Cow<'_, str>> = data.searchable_texts().flat_map(words).collect();
+    words.sort_unstable();
+    words.dedup();
+    words
 }
 
 /// The tokens held in a record's token list (the postings tree's value).
@@ -127,8 +147,9 @@ mod tests {
     #[test]
     fn words_are_split_lowercased_and_cut() {
         let long = "x".repeat(MAX_WORD_CHARS + 10);
-        let text = format!("Hello, WORLD! It's 2024 — Straße;{long}");
-        let found: Vec<String> = words(&text).collect();
+        let shouted = "Y".repeat(MAX_WORD_CHARS + 1);
+        let text = format!("Hello, WORLD! It's 2024 — Straße;{long} {shouted} ÉCOLE");
+        let found: Vec<Cow<'_, str>> = words(&text).collect();
         assert_eq!(
             found,
             [
@@ -138,7 +159,9 @@ mod tests {
                 "s",
                 "2024",
                 "straße",
-                &"x".repeat(MAX_WORD_CHARS)
+                &"x".repeat(MAX_WORD_CHARS),
+                &"y".repeat(MAX_WORD_CHARS),
+                "école",
             ]
         );
     }

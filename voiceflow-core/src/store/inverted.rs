@@ -1,15 +1,19 @@
 //! The persistent blind index: for each token, the ids of the records that
 //! have it, in chunks.
 //!
-//! A write stores, in the same transaction as the record, the record's token
-//! list and a *pending* mark: three keys whatever the number of words (one
-//! index key per word would cost an update of the index each). Pending records
-//! are folded into the index in bulk ("merged") by a background thread after
-//! every [`MERGE_AFTER`] writes. A query reads the merged chunks and the
-//! token lists of the records still pending, so it sees every record
-//! written before it without starting a merge round of its own (a round per
-//! query would make the rounds, and the keys every lookup reads, grow with
-//! the number of queries); only a backlog of more than
+//! A write stores, in the same transaction as the record, a *pending* mark
+//! whose value is the record's token list: two keys whatever the number of
+//! words (one index key per word would cost an update of the index each,
+//! and every tree a transaction touches costs a copy of its changed
+//! pages). Pending records are folded into the index in bulk ("merged") by
+//! a background thread after every [`MERGE_AFTER`] writes; the merge moves
+//! each token list into [`Tree::Tokens`], where deletions find it. A pending
+//! mark without a value (written by earlier versions, and by a rebuild)
+//! means the token list is in [`Tree::Tokens`] already. A query reads the
+//! merged chunks and the token lists of the records still pending, so it
+//! sees every record written before it without starting a merge round of its
+//! own (a round per query would make the rounds, and the keys every lookup
+//! reads, grow with the number of queries); only a backlog of more than
 //! [`QUERY_READS_PENDING`] records is merged first. Each
 //! round of a merge gets a new number (one above the last), recorded in a
 //! small tree, and adds, for every token it saw, one chunk: `merge number ‖
@@ -17,13 +21,16 @@
 //! those of the rounds before, so they are appended instead of rewriting old
 //! pages; looking a token up reads one key per round.
 //!
-//! A round (its number, its chunks, and the removal of its records' pending
-//! marks) is one transaction. Merging is idempotent anyway: ids are
-//! deduplicated, so records both merged and pending are found once. Deleting a record takes its id out of the chunks
-//! of its tokens in the same transaction as the record, so no token of a
-//! deleted record stays behind. Merges and deletions hold the index lock;
-//! writes and reads do not.
+//! A round (its number, its chunks, its token lists, and the removal of its
+//! records' pending marks) is one transaction. Merging is idempotent anyway:
+//! ids are deduplicated, so records both merged and pending are found once.
+//! Deleting a record takes its id out of the chunks of its tokens in the
+//! same transaction as the record, so no token of a deleted record stays
+//! behind; a record whose pending mark holds its token list was never
+//! merged, so its deletion looks up no chunks. Merges and deletions hold
+//! the index lock; writes and reads do not.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockWriteGuard};
@@ -44,8 +51,9 @@ const MERGE_AFTER: usize = 1024;
 /// Pending records merged per round, and so the most ids a chunk holds
 /// (16 KiB of ids).
 const MERGE_BATCH: usize = 1024;
-/// Pending records a query reads one by one; a larger backlog (after a
-/// burst of writes the merge thread has not caught up with) is merged first.
+/// Pending records whose token lists a query reads itself; a larger
+/// backlog (after a burst of writes the merge thread has not caught up
+/// with) is merged first.
 const QUERY_READS_PENDING: usize = 4 * MERGE_BATCH;
 
 /// A change to one chunk: its key and its new value (`None` removes it).
@@ -75,9 +83,15 @@ impl InvertedIndex {
         })
     }
 
-    /// The token list of record `id`.
-    fn tokens_of(&self, id: &RecordId) -> Result<Option<Vec<u8>>> {
-        self.kv.get(Tree::Tokens, id.as_bytes())
+    /// The token list of the pending record `id` whose mark has the value
+    /// `mark`: the mark itself, or for an empty one the record's entry in
+    /// [`Tree::Tokens`].
+    fn pending_tokens<'m>(&self, id: &RecordId, mark: &'m [u8]) -> Result<Option<Cow<'m, [u8]>>> {
+        if mark.is_empty() {
+            Ok(self.kv.get(Tree::Tokens, id.as_bytes())?.map(Cow::Owned))
+        } else {
+            Ok(Some(Cow::Borrowed(mark)))
+        }
     }
 
     /// Takes the index lock for writing.
@@ -100,25 +114,38 @@ impl InvertedIndex {
     /// The ids, ascending, of the records that have every one of `tokens`:
     /// from the merged chunks and from the token lists of pending records.
     pub(super) fn ids_with_all(&self, tokens: &[Token]) -> Result<Vec<RecordId>> {
-        let backlog = Scan::keys(Tree::Pending).take(QUERY_READS_PENDING + 1);
-        if self.kv.scan(&backlog)?.len() > QUERY_READS_PENDING {
-            self.merge(&self.lock())?;
-        }
         // No merge or deletion moves ids between the chunks and the
         // pending records while the lock is held for reading.
-        let _reading = self.lock.read().unwrap_or_else(PoisonError::into_inner);
+        let mut merged = false;
+        let (_reading, pending) = loop {
+            let reading = self.lock.read().unwrap_or_else(PoisonError::into_inner);
+            let limit = if merged {
+                usize::MAX
+            } else {
+                QUERY_READS_PENDING + 1
+            };
+            let scan = Scan::keys(Tree::Pending).take(limit).with_values();
+            let pending = self.kv.scan(&scan)?;
+            if merged || pending.len() <= QUERY_READS_PENDING {
+                break (reading, pending);
+            }
+            drop(reading);
+            self.merge(&self.lock())?;
+            merged = true;
+        };
+        let rounds = self.rounds()?;
         let mut sets = tokens
             .iter()
-            .map(|token| self.ids_with_token(token))
+            .map(|token| self.ids_with_token(&rounds, token))
             .collect::<Result<Vec<_>>>()?;
         sets.sort_by_key(Vec::len);
         let mut ids = sets.swap_remove(0);
         for set in &sets {
             ids.retain(|id| set.binary_search(id).is_ok());
         }
-        for (key, _) in self.kv.scan(&Scan::keys(Tree::Pending))? {
+        for (key, mark) in pending {
             let id = record_id(&key)?;
-            if let Some(list) = self.tokens_of(&id)? {
+            if let Some(list) = self.pending_tokens(&id, &mark)? {
                 let have: Vec<&Token> = split_tokens(&list).collect();
                 if tokens.iter().all(|token| have.contains(&token)) {
                     ids.push(id);
@@ -146,19 +173,20 @@ impl InvertedIndex {
         loop {
             let scan = Scan::keys(Tree::Pending)
                 .within(Bound::Unbounded, Bound::Included(&last))
-                .take(MERGE_BATCH);
-            let ids = self
+                .take(MERGE_BATCH)
+                .with_values();
+            let marks = self
                 .kv
                 .scan(&scan)?
-                .iter()
-                .map(|(key, _)| record_id(key))
+                .into_iter()
+                .map(|(key, mark)| Ok((record_id(&key)?, mark)))
                 .collect::<Result<Vec<_>>>()?;
-            if ids.is_empty() {
+            if marks.is_empty() {
                 return Ok(());
             }
             let mut by_token: BTreeMap<Token, Vec<RecordId>> = BTreeMap::new();
-            for id in &ids {
-                if let Some(list) = self.tokens_of(id)? {
+            for (id, mark) in &marks {
+                if let Some(list) = self.pending_tokens(id, mark)? {
                     for token in split_tokens(&list) {
                         by_token.entry(*token).or_default().push(*id);
                     }
@@ -173,8 +201,12 @@ impl InvertedIndex {
                 for (token, ids) in &by_token {
                     tx.insert(Tree::Chunks, &chunk_key(&number, token), &encode_ids(ids))?;
                 }
-                for id in &ids {
-                    tx.remove(Tree::Pending, id.as_bytes())?;
+                for (id, mark) in &marks {
+                    let key = id.as_bytes().as_slice();
+                    if !mark.is_empty() {
+                        tx.insert(Tree::Tokens, key, mark)?;
+                    }
+                    tx.remove(Tree::Pending, key)?;
                 }
                 Ok(())
             })?;
@@ -191,11 +223,19 @@ impl InvertedIndex {
         Ok(u64::from_be_bytes(bytes))
     }
 
-    /// The chunks of `token` (key and ids), one per merge round that saw it.
-    fn chunks_of(&self, token: &Token) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    /// The numbers of every merge round, as stored (keys of
+    /// [`Tree::Rounds`]).
+    fn rounds(&self) -> Result<Vec<Vec<u8>>> {
+        let rounds = self.kv.scan(&Scan::keys(Tree::Rounds))?;
+        Ok(rounds.into_iter().map(|(round, _)| round).collect())
+    }
+
+    /// The chunks of `token` (key and ids), one per round of `rounds` that
+    /// saw it.
+    fn chunks_of(&self, rounds: &[Vec<u8>], token: &Token) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut chunks = Vec::new();
-        for (round, _) in self.kv.scan(&Scan::keys(Tree::Rounds))? {
-            let key = chunk_key(&round, token);
+        for round in rounds {
+            let key = chunk_key(round, token);
             if let Some(ids) = self.kv.get(Tree::Chunks, &key)? {
                 chunks.push((key, ids));
             }
@@ -203,10 +243,10 @@ impl InvertedIndex {
         Ok(chunks)
     }
 
-    /// The ids in the chunks of `token`, ascending.
-    pub(super) fn ids_with_token(&self, token: &Token) -> Result<Vec<RecordId>> {
+    /// The ids in the chunks of `token` (of `rounds`), ascending.
+    fn ids_with_token(&self, rounds: &[Vec<u8>], token: &Token) -> Result<Vec<RecordId>> {
         let mut ids = Vec::new();
-        for (_, chunk) in self.chunks_of(token)? {
+        for (_, chunk) in self.chunks_of(rounds, token)? {
             ids.extend(decode_ids(&chunk)?);
         }
         ids.sort_unstable();
@@ -223,31 +263,46 @@ impl InvertedIndex {
     ) -> Result<Vec<ChunkWrite>> {
         let mut tokens = BTreeSet::new();
         for id in ids {
-            if let Some(list) = self.tokens_of(id)? {
-                tokens.extend(split_tokens(&list).copied());
+            let key = id.as_bytes().as_slice();
+            match self.kv.get(Tree::Pending, key)? {
+                // Written with its record and not merged since: in no chunk.
+                Some(mark) if !mark.is_empty() => {}
+                _ => {
+                    if let Some(list) = self.kv.get(Tree::Tokens, key)? {
+                        tokens.extend(split_tokens(&list).copied());
+                    }
+                }
             }
         }
-        let gone: BTreeSet<&RecordId> = ids.iter().collect();
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rounds = self.rounds()?;
+        let mut gone: Vec<&[u8]> = ids.iter().map(|id| id.as_bytes().as_slice()).collect();
+        gone.sort_unstable();
+        let is_gone = |id: &[u8]| gone.binary_search(&id).is_ok();
         let mut writes = Vec::new();
         for token in &tokens {
-            for (key, value) in self.chunks_of(token)? {
-                let ids = decode_ids(&value)?;
-                let kept: Vec<RecordId> = ids
-                    .iter()
-                    .filter(|id| !gone.contains(id))
-                    .copied()
-                    .collect();
-                if kept.len() < ids.len() {
-                    writes.push((key, (!kept.is_empty()).then(|| encode_ids(&kept))));
+            for (key, value) in self.chunks_of(&rounds, token)? {
+                // A common word has a chunk in most rounds, and most of them
+                // hold none of the ids: those are checked as stored.
+                if !value.chunks(ID_LEN).any(is_gone) {
+                    continue;
                 }
+                let kept: Vec<RecordId> = decode_ids(&value)?
+                    .into_iter()
+                    .filter(|id| !is_gone(id.as_bytes()))
+                    .collect();
+                writes.push((key, (!kept.is_empty()).then(|| encode_ids(&kept))));
             }
         }
         Ok(writes)
     }
 
     /// Rebuilds the chunks from the token lists of every record (after a
-    /// key rotation changed every token): all records become pending, the
-    /// old chunks go, and everything is merged again.
+    /// key rotation changed every token): all records become pending (a
+    /// pending mark that holds a token list stays), the old chunks go, and
+    /// everything is merged again.
     pub(super) fn rebuild(&self) -> Result<()> {
         let guard = self.lock();
         let keys: Vec<Vec<u8>> = kv::entries(&*self.kv, &Scan::keys(Tree::Records))
@@ -255,9 +310,12 @@ impl InvertedIndex {
             .collect::<Result<_>>()?;
         for batch in keys.chunks(MERGE_BATCH) {
             self.kv.write(&mut |tx| {
-                batch
-                    .iter()
-                    .try_for_each(|key| tx.insert(Tree::Pending, key, &[]))
+                for key in batch {
+                    if tx.get(Tree::Pending, key)?.is_none() {
+                        tx.insert(Tree::Pending, key, &[])?;
+                    }
+                }
+                Ok(())
             })?;
         }
         self.kv.clear(Tree::Chunks)?;
@@ -335,8 +393,9 @@ fn decode_ids(value: &[u8]) -> Result<Vec<RecordId>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::kv::Tree;
-    use crate::store::{RecordData, Store, StoreConfig, StoreKey};
+    use super::ID_LEN;
+    use crate::store::kv::{Scan, Tree};
+    use crate::store::{RecordData, RecordId, Store, StoreConfig, StoreKey};
 
     fn note(text: &str) -> RecordData {
         RecordData {
@@ -363,5 +422,54 @@ mod tests {
         store.delete(&gone).unwrap();
         assert_eq!(store.search("meeting", 100).unwrap().len(), 49);
         assert!(store.search("note 7", 100).unwrap().is_empty());
+    }
+
+    #[test]
+    fn records_kept_the_earlier_way_are_found_merged_and_deleted() {
+        // Earlier versions kept a pending record's token list in the tokens
+        // tree, under an empty pending mark.
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::open(dir.path(), StoreKey::unencrypted(), StoreConfig::default()).unwrap();
+        let old = store
+            .prepare(
+                RecordId::generate(1_000).unwrap(),
+                &note("budget review friday"),
+            )
+            .unwrap();
+        let key = old.id.as_bytes().as_slice();
+        store
+            .kv
+            .write(&mut |tx| {
+                tx.insert(Tree::Records, key, &old.value)?;
+                tx.insert(Tree::Tokens, key, &old.tokens)?;
+                tx.insert(Tree::Pending, key, &[]).map(drop)
+            })
+            .unwrap();
+        let new = store.put(&note("budget review monday")).unwrap();
+        let found = |words: &str| -> Vec<RecordId> {
+            let records = store.search(words, 10).unwrap();
+            records.iter().map(|record| record.id).collect()
+        };
+        assert_eq!(found("budget review"), [new, old.id]);
+
+        let index = store.merger.index();
+        index.merge(&index.lock()).unwrap();
+        assert_eq!(store.kv.len(Tree::Pending).unwrap(), 0);
+        assert_eq!(store.kv.len(Tree::Tokens).unwrap(), 2);
+        assert_eq!(found("friday"), [old.id]);
+        assert_eq!(found("budget"), [new, old.id]);
+
+        store.delete(&old.id).unwrap();
+        assert_eq!(found("budget"), [new]);
+        assert!(found("friday").is_empty());
+        let chunks = store
+            .kv
+            .scan(&Scan::keys(Tree::Chunks).with_values())
+            .unwrap();
+        assert!(!chunks.is_empty());
+        for (_, ids) in chunks {
+            assert!(ids.chunks(ID_LEN).all(|id| id != key), "a deleted id stays");
+        }
     }
 }

@@ -92,6 +92,6 @@ pub(crate) fn write(kv: &dyn Kv, protection: &Protection) -> Result<()> {
     };
     let bytes = serde_json::to_vec(&meta)
         .map_err(|e| Error::storage_from("cannot serialize store metadata", e))?;
-    kv.write(&mut |tx| tx.insert(Tree::Meta, META_KEY, &bytes))?;
+    kv.write(&mut |tx| tx.insert(Tree::Meta, META_KEY, &bytes).map(drop))?;
     kv.flush()
 }

@@ -99,7 +99,7 @@ fn copy_tree(source: &dyn Kv, target: &dyn Kv, tree: Tree) -> Result<usize> {
         target.write(&mut |tx| {
             batch
                 .iter()
-                .try_for_each(|(key, value)| tx.insert(tree, key, value))
+                .try_for_each(|(key, value)| tx.insert(tree, key, value).map(drop))
         })?;
         copied += batch.len();
     }

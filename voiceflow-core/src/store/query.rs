@@ -1,6 +1,7 @@
 //! Listing and searching: newest first, by time range, context and keywords,
 //! a page at a time.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Bound;
 use std::str::FromStr;
@@ -261,7 +262,7 @@ fn query_words(text: Option<&str>) -> Result<Vec<String>> {
     let Some(text) = text else {
         return Ok(Vec::new());
     };
-    let mut words: Vec<String> = index::words(text).collect();
+    let mut words: Vec<String> = index::words(text).map(Cow::into_owned).collect();
     words.sort_unstable();
     words.dedup();
     if words.is_empty() {
@@ -282,5 +283,9 @@ fn matches(record: &Record, words: &[String], context: Option<&RecordContext>) -
         return true;
     }
     let record_words = index::record_words(&record.data);
-    words.iter().all(|word| record_words.contains(word))
+    words.iter().all(|word| {
+        record_words
+            .binary_search_by(|have| have.as_ref().cmp(word.as_str()))
+            .is_ok()
+    })
 }

@@ -139,7 +139,7 @@ impl Store {
             self.kv.write(&mut |tx| {
                 resealed
                     .iter()
-                    .try_for_each(|record| insert_record(tx, record))
+                    .try_for_each(|record| insert_record(tx, record).map(drop))
             })?;
             report.reencrypted += resealed.len();
             done += batch.len();

@@ -77,9 +77,11 @@ pub(crate) enum Tree {
     Meta,
     /// Record id → sealed value.
     Records,
-    /// Record id → the record's index tokens, concatenated.
+    /// Record id → the record's index tokens, concatenated (for records
+    /// merged into the index).
     Tokens,
-    /// Record id → empty, for records not merged into the index yet.
+    /// Record id → the record's index tokens (or empty, when they are in
+    /// [`Tree::Tokens`]), for records not merged into the index yet.
     Pending,
     /// `merge round ‖ token` → record ids.
     Chunks,
@@ -214,8 +216,8 @@ impl<'a> Scan<'a> {
 pub(crate) trait Writes {
     /// The value of `key` in `tree`, as this transaction sees it.
     fn get(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>>;
-    /// Sets `key` in `tree` to `value`.
-    fn insert(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<()>;
+    /// Sets `key` in `tree` to `value`; whether `key` held a value before.
+    fn insert(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<bool>;
     /// Removes `key` from `tree`; whether it was there.
     fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<bool>;
 }

@@ -246,11 +246,12 @@ impl Writes for RedbWrites<'_> {
         Ok(value.map(|value| value.value().to_vec()))
     }
 
-    fn insert(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<()> {
-        self.table(tree)?
+    fn insert(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<bool> {
+        let old = self
+            .table(tree)?
             .insert(key, value)
-            .map_err(storage_error)
-            .map(drop)
+            .map_err(storage_error)?;
+        Ok(old.is_some())
     }
 
     fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<bool> {

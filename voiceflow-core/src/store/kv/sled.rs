@@ -142,8 +142,9 @@ impl Writes for SledWrites<'_> {
         Ok(value.map(|value| value.to_vec()))
     }
 
-    fn insert(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<()> {
-        self.on(tree, |t| t.insert(key, value)).map(drop)
+    fn insert(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<bool> {
+        self.on(tree, |t| t.insert(key, value))
+            .map(|old| old.is_some())
     }
 
     fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<bool> {
