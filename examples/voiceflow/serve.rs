@@ -12,7 +12,7 @@ pub struct ServeArgs {
     /// Configuration file (see voiceflow.example.toml); without it, the defaults.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Model folder (overrides engine.model).
+    /// Model folder or installed model's name (overrides engine.model).
     #[arg(long)]
     model: Option<PathBuf>,
     /// Address to listen on, such as 127.0.0.1:8080 (port 0: any free port).

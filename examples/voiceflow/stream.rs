@@ -18,8 +18,9 @@ const BACKOFF: Duration = Duration::from_millis(20);
 
 #[derive(clap::Args)]
 pub struct StreamArgs {
-    /// Model folder.
-    #[arg(long, default_value = "models/whisper-tiny.en")]
+    /// Model folder, or the name of an installed model (`voiceflow models
+    /// list`).
+    #[arg(long, default_value = "tiny.en")]
     model: PathBuf,
     /// Language code (multilingual models detect it when left out).
     #[arg(long)]

@@ -26,7 +26,20 @@ pub struct VfEngine {
 /// may be NULL for the defaults. On success `*out_engine` is a new engine
 /// to free with `vf_engine_free`; on failure it is NULL.
 ///
-/// Errors: `VF_ERROR_MODEL_NOT_FOUND`, `VF_ERROR_MODEL_MALFORMED`,
+/// `model_dir` may also name an installed model: `"tiny.en"` is the folder
+/// `whisper-tiny.en` of the models directory (`$VOICEFLOW_MODELS`, else
+/// `$XDG_DATA_HOME/voiceflow/models`, else `~/.local/share/voiceflow/models`),
+/// where `voiceflow models install tiny.en` puts it; an existing folder of
+/// that name wins.
+///
+/// ```c
+/// VfEngine *engine = NULL;
+/// if (vf_engine_new("tiny.en", NULL, &engine) != VF_OK)
+///     fprintf(stderr, "%s\n", vf_last_error_message());  // says how to install it
+/// ```
+///
+/// Errors: `VF_ERROR_MODEL_NOT_FOUND` (for a name that is not installed,
+/// the message says how to install it), `VF_ERROR_MODEL_MALFORMED`,
 /// `VF_ERROR_RUNTIME_NOT_FOUND` (the message lists where it looked),
 /// `VF_ERROR_INVALID_ARGUMENT` (threads outside 1..=1024, instances outside
 /// 1..=256, a maximum duration that is not a positive number, a bad

@@ -20,8 +20,10 @@ mod transcript;
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<engine::Engine>()?;
+    m.add_function(wrap_pyfunction!(engine::models_dir, m)?)?;
     m.add_class::<transcript::Transcript>()?;
     m.add_class::<transcript::Segment>()?;
+    m.add_class::<transcript::Word>()?;
     m.add_class::<transcript::Timings>()?;
     m.add_class::<transcript::Progress>()?;
     m.add_class::<transcript::ModelInfo>()?;

@@ -55,8 +55,8 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineSection {
-    /// Model folder (or a model name under `models/`). Default:
-    /// `models/whisper-tiny.en`.
+    /// Model folder, or the name of an installed model (`voiceflow models
+    /// list`; `voiceflow_core::model::registry`). Default: `tiny.en`.
     pub model: PathBuf,
     /// ONNX Runtime intra-op threads; default: the machine's cores.
     pub threads: Option<usize>,
@@ -80,7 +80,7 @@ impl Default for EngineSection {
     fn default() -> Self {
         let scheduler = voiceflow_core::SchedulerConfig::default();
         EngineSection {
-            model: PathBuf::from("models/whisper-tiny.en"),
+            model: PathBuf::from("tiny.en"),
             threads: None,
             runtime: None,
             max_concurrent_transcriptions: scheduler.max_concurrent,

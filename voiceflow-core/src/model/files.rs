@@ -75,7 +75,8 @@ impl ModelFiles {
         if !dir.exists() {
             return Err(Error::ModelNotFound {
                 path: dir.to_path_buf(),
-                reason: "the model folder does not exist (run `scripts/setup.sh model tiny.en`)"
+                reason: "the model folder does not exist (a model is a folder, or a name such \
+                         as tiny.en that `voiceflow models install` installed)"
                     .into(),
             });
         }

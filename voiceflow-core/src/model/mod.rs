@@ -1,4 +1,5 @@
-//! A Whisper model on ONNX Runtime: its folder ([`files`]), configuration
+//! A Whisper model on ONNX Runtime: its folder ([`files`]; by name:
+//! [`registry`]), configuration
 //! ([`model_config`]), tokenizer ([`tokenizer`], [`special_tokens`]), the
 //! process-wide runtime ([`runtime`]) and the sessions that run it
 //! (`session`, `decoder`, internal; the scheduler drives them).
@@ -6,6 +7,7 @@
 pub(crate) mod decoder;
 pub mod files;
 pub mod model_config;
+pub mod registry;
 pub mod runtime;
 pub(crate) mod session;
 pub mod special_tokens;
@@ -69,9 +71,10 @@ pub(crate) struct Model {
 }
 
 impl Model {
-    /// Reads and checks the model folder's configuration and tokenizer.
-    pub(crate) fn load(dir: &Path) -> Result<Self> {
-        let files = ModelFiles::locate(dir)?;
+    /// Reads and checks the configuration and tokenizer of the model folder
+    /// `model` (or of the installed model of that name: [`registry::resolve`]).
+    pub(crate) fn load(model: &Path) -> Result<Self> {
+        let files = ModelFiles::locate(&registry::resolve(model)?)?;
         let config = ModelConfig::load(&files.config, files.generation_config.as_deref())?;
         let tokenizer = WhisperTokenizer::load(&files.tokenizer)?;
         let last_timestamp = tokenizer.special().timestamp_begin + TIMESTAMP_TOKENS;

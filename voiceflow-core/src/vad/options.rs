@@ -71,31 +71,32 @@ impl VadOptions {
             .unwrap_or((self.threshold - 0.15).max(0.01))
     }
 
-    /// Checks that every parameter is in range ([`Error::InvalidArgument`]).
+    /// Checks that every parameter is in range: [`Error::InvalidOption`]
+    /// naming it as the bindings' `vad_*` options do (`vad_threshold`, ...).
     pub fn validate(&self) -> Result<()> {
-        let probability = |name: &str, p: f32| {
+        let probability = |name: &'static str, p: f32| {
             if p.is_finite() && (0.0..=1.0).contains(&p) {
                 Ok(())
             } else {
-                Err(Error::InvalidArgument(format!(
-                    "VAD {name} must be between 0 and 1, got {p}"
-                )))
+                Err(Error::invalid_option(name, p, "a probability, 0 to 1"))
             }
         };
-        probability("threshold", self.threshold)?;
-        probability("neg_threshold", self.effective_neg_threshold())?;
-        if self.effective_neg_threshold() > self.threshold {
-            return Err(Error::InvalidArgument(format!(
-                "VAD neg_threshold {} exceeds threshold {}",
-                self.effective_neg_threshold(),
-                self.threshold
-            )));
+        probability("vad_threshold", self.threshold)?;
+        let neg = self.effective_neg_threshold();
+        probability("vad_neg_threshold", neg)?;
+        if neg > self.threshold {
+            return Err(Error::invalid_option(
+                "vad_neg_threshold",
+                neg,
+                format!("at most vad_threshold ({})", self.threshold),
+            ));
         }
         if self.max_speech_duration_s.is_nan() || self.max_speech_duration_s <= 0.0 {
-            return Err(Error::InvalidArgument(format!(
-                "VAD max_speech_duration_s must be positive, got {}",
-                self.max_speech_duration_s
-            )));
+            return Err(Error::invalid_option(
+                "vad_max_speech_duration_s",
+                self.max_speech_duration_s,
+                "a positive number of seconds",
+            ));
         }
         Ok(())
     }
@@ -124,9 +125,10 @@ pub fn resolve_model(options: &VadOptions, whisper_dir: &Path) -> Result<PathBuf
     } else {
         Err(Error::ModelNotFound {
             path,
-            reason:
-                "no Silero VAD graph there; run `scripts/setup.sh vad` or set VadOptions::model"
-                    .into(),
+            reason: "no Silero VAD graph there; install it beside the Whisper models with \
+                     `voiceflow models install silero-vad` (in a checkout: `scripts/setup.sh vad`), \
+                     or set VadOptions::model"
+                .into(),
         })
     }
 }
@@ -150,23 +152,32 @@ mod tests {
     }
 
     #[test]
-    fn out_of_range_parameters_are_invalid_arguments() {
-        for bad in [
-            VadOptions {
-                threshold: 1.5,
-                ..VadOptions::default()
-            },
-            VadOptions {
-                neg_threshold: Some(0.9),
-                ..VadOptions::default()
-            },
-            VadOptions {
-                max_speech_duration_s: 0.0,
-                ..VadOptions::default()
-            },
+    fn out_of_range_parameters_are_invalid_options_named_as_the_bindings_name_them() {
+        for (bad, name) in [
+            (
+                VadOptions {
+                    threshold: 1.5,
+                    ..VadOptions::default()
+                },
+                "vad_threshold",
+            ),
+            (
+                VadOptions {
+                    neg_threshold: Some(0.9),
+                    ..VadOptions::default()
+                },
+                "vad_neg_threshold",
+            ),
+            (
+                VadOptions {
+                    max_speech_duration_s: 0.0,
+                    ..VadOptions::default()
+                },
+                "vad_max_speech_duration_s",
+            ),
         ] {
             assert!(
-                matches!(bad.validate(), Err(Error::InvalidArgument(_))),
+                matches!(bad.validate(), Err(Error::InvalidOption { option, .. }) if option == name),
                 "{bad:?}"
             );
         }
