@@ -128,14 +128,36 @@ fn bad_options() {
         f(&mut o);
         engine().transcribe(&samples("door.wav"), 16_000, &o)
     };
-    assert!(invalid_argument(with(|o| o.beam_size = 0)).contains("beam_size"));
-    assert!(invalid_argument(with(|o| o.best_of = 0)).contains("best_of"));
-    invalid_argument(with(|o| o.patience = 0.0));
-    invalid_argument(with(|o| o.temperatures = vec![]));
-    invalid_argument(with(|o| o.temperatures = vec![0.0, f32::NAN]));
-    assert!(invalid_argument(with(|o| o.language = Some("xx".into()))).contains("xx"));
-    assert!(invalid_argument(with(|o| o.language = Some("de".into()))).contains("English-only"));
-    assert!(invalid_argument(with(|o| o.task = Task::Translate)).contains("translate"));
+    let invalid_option = |result: voiceflow_core::Result<_>| match result {
+        Err(Error::InvalidOption {
+            option,
+            value,
+            expected,
+        }) => (option, value, expected),
+        other => panic!("expected InvalidOption, got {other:?}"),
+    };
+    assert_eq!(invalid_option(with(|o| o.beam_size = 0)).0, "beam_size");
+    assert_eq!(invalid_option(with(|o| o.best_of = 0)).0, "best_of");
+    assert_eq!(invalid_option(with(|o| o.patience = 0.0)).0, "patience");
+    assert_eq!(
+        invalid_option(with(|o| o.temperatures = vec![])).0,
+        "temperatures"
+    );
+    assert_eq!(
+        invalid_option(with(|o| o.temperatures = vec![0.0, f32::NAN])).1,
+        "[0.0, NaN]"
+    );
+    assert_eq!(
+        invalid_option(with(|o| o.language = Some("xx".into()))).1,
+        "\"xx\""
+    );
+    assert!(invalid_option(with(|o| o.language = Some("de".into())))
+        .2
+        .contains("English-only"));
+    assert_eq!(invalid_option(with(|o| o.task = Task::Translate)).0, "task");
+    // "auto" asks for detection, which an English-only model answers "en".
+    let auto = with(|o| o.language = Some("auto".into())).unwrap();
+    assert_eq!(auto.language, "en");
 }
 
 #[test]

@@ -63,7 +63,10 @@ fn translation_is_accepted_and_unknown_languages_are_not() {
     };
     assert!(matches!(
         engine.transcribe_file(fixture("sailor.wav"), &unknown),
-        Err(Error::InvalidArgument(_))
+        Err(Error::InvalidOption {
+            option: "language",
+            ..
+        })
     ));
 }
 
@@ -79,4 +82,37 @@ fn multilingual_special_tokens_shift_by_one() {
     );
     assert_eq!(s.language_token("en"), Some(50259));
     assert_eq!(s.languages.len(), 99);
+}
+
+/// 30 s of hiss (-26 dBFS: a loud room, far above the silence floor, so
+/// the first window is not skipped) and then 9 s of English speech.
+fn hiss_then_speech() -> Vec<f32> {
+    let mut audio = common::noise(30 * 16_000, 0.05, 0x2545_f491);
+    audio.extend(common::samples("report.wav"));
+    audio.extend(common::samples("sailor.wav"));
+    audio
+}
+
+#[test]
+fn the_language_is_detected_on_the_first_speech_not_on_the_noise_before_it() {
+    // Silero VAD (models/silero-vad, beside the Whisper model) finds where
+    // the speech starts; detection reads the 30 s from there. The first
+    // window, which the fallback (`VOICEFLOW_VAD_MODEL` pointing nowhere)
+    // and the detection before it read, is all hiss: "nn" (0.54) there.
+    let options = TranscribeOptions {
+        language: Some("auto".into()),
+        ..TranscribeOptions::default()
+    };
+    let t = base()
+        .transcribe(&hiss_then_speech(), 16_000, &options)
+        .unwrap();
+    assert!(
+        t.language == "en" && t.language_probability > 0.5,
+        "detected {} ({:.3})",
+        t.language,
+        t.language_probability
+    );
+    let spoken =
+        format!("{REPORT} My favorite book is about a sailor who crosses the ocean alone.");
+    assert!(wer(&spoken, &t.text) <= 0.2, "{:?}", t.text);
 }

@@ -12,21 +12,11 @@ use voiceflow_core::TranscribeOptions;
 /// CD stereo.
 const LAYOUTS: [(u32, u16); 3] = [(16_000, 1), (8_000, 1), (44_100, 2)];
 
-/// Seeded noise of about `rms` (a sum of 12 uniforms: close to Gaussian),
-/// quantised to 16 bits like a recording.
+/// Seeded noise of about `rms`, quantised to 16 bits like a recording.
 fn noise(len: usize, rms: f32, seed: u64) -> Vec<f32> {
-    let mut state = seed | 1;
-    let mut uniform = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32
-    };
-    (0..len)
-        .map(|_| {
-            let sum: f32 = (0..12).map(|_| uniform()).sum();
-            to_16_bit((sum - 6.0) * rms)
-        })
+    common::noise(len, rms, seed)
+        .into_iter()
+        .map(to_16_bit)
         .collect()
 }
 

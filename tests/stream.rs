@@ -453,7 +453,10 @@ fn bad_options_and_a_missing_graph_are_typed_errors() {
     bad.vad.threshold = 2.0;
     assert!(matches!(
         engine().stream(bad, ()),
-        Err(Error::InvalidArgument(_))
+        Err(Error::InvalidOption {
+            option: "vad_threshold",
+            ..
+        })
     ));
     let mut long = options();
     long.vad.max_speech_duration_s = 60.0;
@@ -465,7 +468,10 @@ fn bad_options_and_a_missing_graph_are_typed_errors() {
     french.transcribe.language = Some("fr".into());
     assert!(matches!(
         engine().stream(french, ()),
-        Err(Error::InvalidArgument(_))
+        Err(Error::InvalidOption {
+            option: "language",
+            ..
+        })
     ));
     let mut missing = options();
     missing.vad.model = Some("/nonexistent/silero_vad.onnx".into());

@@ -126,3 +126,21 @@ pub fn wer(reference: &str, hypothesis: &str) -> f64 {
     let (errors, n) = word_errors(reference, hypothesis);
     errors as f64 / n.max(1) as f64
 }
+
+/// `len` samples of seeded noise of about `rms` (a sum of 12 xorshift
+/// uniforms: close to Gaussian); the same seed gives the same noise.
+pub fn noise(len: usize, rms: f32, seed: u64) -> Vec<f32> {
+    let mut state = seed | 1;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    };
+    (0..len)
+        .map(|_| {
+            let sum: f32 = (0..12).map(|_| uniform()).sum();
+            (sum - 6.0) * rms
+        })
+        .collect()
+}

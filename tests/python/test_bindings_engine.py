@@ -141,6 +141,34 @@ def test_bad_arguments_raise_invalid_argument(voiceflow, engine):
         engine.transcribe([0.0] * 16000)
 
 
+def test_every_decoding_option_is_a_keyword_and_a_bad_value_is_named(voiceflow, engine):
+    t = engine.transcribe(
+        SPEECH / "report.wav",
+        language="auto",
+        best_of=2,
+        patience=1.5,
+        temperatures=[0.0, 0.5],
+        compression_ratio_threshold=None,
+        no_speech_threshold=None,
+        condition_on_previous_text=False,
+        seed=7,
+        vad_filter=True,
+        vad_speech_pad_ms=200,
+    )
+    assert words(t.text) == words(REPORT) and t.language == "en"
+    audio = np.zeros(16000, dtype=np.float32)
+    for option, value in [
+        ("best_of", 0),
+        ("patience", 0.0),
+        ("temperatures", [0.0, -1.0]),
+        ("logprob_threshold", float("nan")),
+        ("vad_threshold", 2.0),
+    ]:
+        kwargs = {option: value, "vad_filter": option.startswith("vad_")}
+        with pytest.raises(voiceflow.InvalidArgumentError, match=f"invalid option {option} = "):
+            engine.transcribe(audio, **kwargs)
+
+
 def test_missing_files_raise_io_and_model_errors(voiceflow, engine, tmp_path):
     with pytest.raises(voiceflow.IoError) as raised:
         engine.transcribe(tmp_path / "missing.wav")

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::limits::{MAX_BEAM_SIZE, MAX_BEST_OF};
 use crate::vad::VadOptions;
+use crate::{Error, Result};
 
 /// How an [`crate::engine::Engine`] is built.
 #[derive(Debug, Clone)]
@@ -11,7 +13,9 @@ pub struct EngineConfig {
     /// Folder of a converted model (Optimum layout: `encoder_model.onnx`,
     /// `decoder_model_merged.onnx` or `decoder_model.onnx` with
     /// `decoder_with_past_model.onnx`, `tokenizer.json`, `config.json`,
-    /// optionally `generation_config.json`).
+    /// optionally `generation_config.json`), or the name of an installed
+    /// model (`tiny.en`: the folder `whisper-tiny.en` of
+    /// [`crate::model::registry::models_dir`]; see [`crate::model::registry::resolve`]).
     pub model_dir: PathBuf,
     /// Path of the ONNX Runtime shared library. When `None`, the engine tries
     /// `ORT_DYLIB_PATH`, `VOICEFLOW_RUNTIME_DIR`, then `runtime/` in the
@@ -99,7 +103,9 @@ pub enum Task {
 /// `transcribe()`: greedy at temperature 0 with fallback, timestamps on.
 #[derive(Debug, Clone)]
 pub struct TranscribeOptions {
-    /// Language code such as `"en"`; `None` detects it (multilingual models).
+    /// Language code such as `"en"`; `None` or [`AUTO_LANGUAGE`] detects
+    /// it (multilingual models), on the first 30 s from the first speech
+    /// (see [`crate::Transcript::language_probability`]).
     pub language: Option<String>,
     /// Transcribe or translate.
     pub task: Task,
@@ -129,6 +135,10 @@ pub struct TranscribeOptions {
     pub initial_prompt: Option<String>,
     /// Predict timestamps (segments with times); `false` gives one segment per window.
     pub timestamps: bool,
+    /// Word-level timestamps, found by aligning each segment's tokens with
+    /// the audio through the decoder's cross-attention (openai/whisper's and
+    /// faster-whisper's `word_timestamps`). Off by default.
+    pub word_timestamps: bool,
     /// Seed for sampling at temperatures above 0 (deterministic output).
     pub seed: u64,
     /// The longest the call may take, waiting for a turn included; past it
@@ -168,10 +178,168 @@ impl Default for TranscribeOptions {
             condition_on_previous_text: true,
             initial_prompt: None,
             timestamps: true,
+            word_timestamps: false,
             seed: 0,
             timeout: None,
             vad_filter: None,
             short_windows: false,
         }
+    }
+}
+
+/// The `language` that asks for detection, as `None` does (`--language
+/// auto` in the CLI, `"auto"` in C and Python).
+pub const AUTO_LANGUAGE: &str = "auto";
+
+impl TranscribeOptions {
+    /// Checks every option that does not depend on the model (the engine
+    /// checks `language` and `task` against its model): `beam_size` in
+    /// 1..=[`MAX_BEAM_SIZE`], `best_of` in 1..=[`MAX_BEST_OF`], `patience`
+    /// a positive finite number, `temperatures` a non-empty list of finite
+    /// numbers >= 0, no threshold NaN (an infinite one is a valid "never"
+    /// or "always"), and the VAD filter's options in their ranges. The
+    /// first bad one is [`Error::InvalidOption`] naming it and its value.
+    /// Every binding (C, Python, CLI, server) leaves its checking here.
+    pub fn validate(&self) -> Result<()> {
+        count("beam_size", self.beam_size, MAX_BEAM_SIZE)?;
+        count("best_of", self.best_of, MAX_BEST_OF)?;
+        if !(self.patience.is_finite() && self.patience > 0.0) {
+            return Err(Error::invalid_option(
+                "patience",
+                self.patience,
+                "a positive number",
+            ));
+        }
+        if self.temperatures.is_empty()
+            || self
+                .temperatures
+                .iter()
+                .any(|t| !(t.is_finite() && *t >= 0.0))
+        {
+            return Err(Error::invalid_option(
+                "temperatures",
+                &self.temperatures,
+                "a non-empty list of finite numbers >= 0",
+            ));
+        }
+        let thresholds = [
+            (
+                "compression_ratio_threshold",
+                self.compression_ratio_threshold,
+            ),
+            ("logprob_threshold", self.logprob_threshold),
+            ("no_speech_threshold", self.no_speech_threshold),
+            (
+                "unreliable_no_speech_threshold",
+                self.unreliable_no_speech_threshold,
+            ),
+        ];
+        if let Some((name, value)) = thresholds
+            .into_iter()
+            .find(|(_, value)| value.is_some_and(f32::is_nan))
+        {
+            return Err(Error::invalid_option(
+                name,
+                value,
+                "a number (infinite allowed) or none",
+            ));
+        }
+        match &self.vad_filter {
+            Some(vad) => vad.validate(),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `language` asks for detection (`None` or [`AUTO_LANGUAGE`]).
+    pub fn detects_language(&self) -> bool {
+        self.language.as_deref().is_none_or(|l| l == AUTO_LANGUAGE)
+    }
+}
+
+/// `value` within 1..=`max`, or [`Error::InvalidOption`] naming `option`.
+fn count(option: &'static str, value: usize, max: usize) -> Result<()> {
+    if (1..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::invalid_option(
+            option,
+            value,
+            format!("a whole number in 1..={max}"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The option an invalid set of options is rejected for.
+    fn rejected(change: fn(&mut TranscribeOptions)) -> (&'static str, String) {
+        let mut options = TranscribeOptions::default();
+        change(&mut options);
+        match options.validate() {
+            Err(Error::InvalidOption { option, value, .. }) => (option, value),
+            other => panic!("expected InvalidOption, got {other:?}"),
+        }
+    }
+
+    fn accepted(change: fn(&mut TranscribeOptions)) {
+        let mut options = TranscribeOptions::default();
+        change(&mut options);
+        options.validate().unwrap();
+    }
+
+    #[test]
+    fn the_defaults_pass() {
+        TranscribeOptions::default().validate().unwrap();
+        accepted(|o| o.vad_filter = Some(VadOptions::filter()));
+    }
+
+    #[test]
+    fn each_bad_value_is_named_with_its_option() {
+        assert_eq!(rejected(|o| o.beam_size = 0), ("beam_size", "0".into()));
+        assert_eq!(rejected(|o| o.beam_size = usize::MAX).0, "beam_size");
+        assert_eq!(
+            rejected(|o| o.best_of = MAX_BEST_OF + 1),
+            ("best_of", "129".into())
+        );
+        assert_eq!(rejected(|o| o.patience = f32::INFINITY).0, "patience");
+        assert_eq!(rejected(|o| o.patience = 0.0).0, "patience");
+        assert_eq!(rejected(|o| o.temperatures = vec![]).0, "temperatures");
+        assert_eq!(
+            rejected(|o| o.temperatures = vec![0.0, -0.2]),
+            ("temperatures", "[0.0, -0.2]".into())
+        );
+        assert_eq!(
+            rejected(|o| o.unreliable_no_speech_threshold = Some(f32::NAN)).0,
+            "unreliable_no_speech_threshold"
+        );
+        assert_eq!(
+            rejected(|o| o.vad_filter = Some(VadOptions {
+                threshold: 1.5,
+                ..VadOptions::filter()
+            })),
+            ("vad_threshold", "1.5".into())
+        );
+    }
+
+    #[test]
+    fn the_extremes_of_each_range_pass() {
+        accepted(|o| o.logprob_threshold = Some(f32::NEG_INFINITY));
+        accepted(|o| o.no_speech_threshold = None);
+        accepted(|o| o.beam_size = MAX_BEAM_SIZE);
+        accepted(|o| o.best_of = 1);
+        accepted(|o| o.temperatures = vec![1.0]);
+    }
+
+    #[test]
+    fn auto_and_none_detect_the_language() {
+        let with = |language: Option<&str>| TranscribeOptions {
+            language: language.map(str::to_string),
+            ..TranscribeOptions::default()
+        };
+        assert!(with(None).detects_language());
+        assert!(with(Some("auto")).detects_language());
+        assert!(!with(Some("en")).detects_language());
     }
 }

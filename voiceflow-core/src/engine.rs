@@ -230,7 +230,10 @@ impl Engine {
     ) -> Result<Transcript> {
         let started = Instant::now();
         self.check_open()?;
-        let language = self.check_options(options)?;
+        let mut language = self.check_options(options)?;
+        if options.word_timestamps {
+            self.scheduler.check_word_timestamps()?;
+        }
         // A timeout too large to add to the clock means no deadline.
         let deadline = options.timeout.and_then(|t| started.checked_add(t));
         self.stages.queue_depth.inc();
@@ -254,6 +257,9 @@ impl Engine {
         let mel_started = Instant::now();
         let mel = self.mel.compute(&samples, MEL_PADDING_SAMPLES);
         timings.mel_s = mel_started.elapsed().as_secs_f64();
+        if let LanguageChoice::Detect { from_frame } = &mut language {
+            *from_frame = self.first_speech_frame(&samples, &mel, options)?;
+        }
         drop(samples);
         drop(prepared);
 
@@ -339,31 +345,69 @@ impl Engine {
         audio::prepare(&buffer.samples, buffer.sample_rate, buffer.channels, max)
     }
 
+    /// Where language detection looks: the mel frame of `samples` where
+    /// the first speech starts, as Silero VAD finds it when its graph is
+    /// there (`VOICEFLOW_VAD_MODEL`, else `silero-vad/` beside the model
+    /// folder), else the first frame with any signal
+    /// ([`audio::silence::first_sound`], which noise starts as well as
+    /// speech). With the VAD filter on, `samples` hold speech only.
+    fn first_speech_frame(
+        &self,
+        samples: &[f32],
+        mel: &audio::mel::Mel,
+        options: &TranscribeOptions,
+    ) -> Result<usize> {
+        if options.vad_filter.is_none() {
+            match self.silero_vad(&vad::VadOptions::default()) {
+                Ok(detector) => {
+                    if let Some(start) = vad::filter::first_speech(Box::new(detector), samples)? {
+                        return Ok(start / HOP_LENGTH);
+                    }
+                }
+                Err(Error::ModelNotFound { path, .. }) => tracing::debug!(
+                    "no Silero VAD graph at {}: the language is detected where the signal starts",
+                    path.display()
+                ),
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(audio::silence::first_sound(mel).unwrap_or(0))
+    }
+
     /// Checks the options against the model; returns the language to use.
     pub(crate) fn check_options(&self, options: &TranscribeOptions) -> Result<LanguageChoice> {
-        let invalid = |m: String| Err(Error::InvalidArgument(m));
-        crate::limits::check_transcribe_options(options)?;
+        options.validate()?;
         let special = self.model.tokenizer.special();
+        let language = options
+            .language
+            .as_deref()
+            .filter(|_| !options.detects_language());
         if !self.info.multilingual {
             if options.task == Task::Translate {
-                return invalid(format!(
-                    "{} is English-only and cannot translate",
-                    self.info.name
+                return Err(Error::invalid_option(
+                    "task",
+                    "translate",
+                    format!("transcribe ({} is English-only)", self.info.name),
                 ));
             }
-            return match options.language.as_deref() {
+            return match language {
                 None | Some("en") => Ok(LanguageChoice::EnglishOnly),
-                Some(other) => invalid(format!(
-                    "{} is English-only; language {other:?} is not supported",
-                    self.info.name
+                Some(other) => Err(Error::invalid_option(
+                    "language",
+                    other,
+                    format!("\"en\" or \"auto\" ({} is English-only)", self.info.name),
                 )),
             };
         }
-        match options.language.as_deref() {
-            None => Ok(LanguageChoice::Detect),
+        match language {
+            None => Ok(LanguageChoice::Detect { from_frame: 0 }),
             Some(code) => match special.language_token(code) {
                 Some(token) => Ok(LanguageChoice::Given(code.to_string(), token)),
-                None => invalid(format!("unknown language code {code:?}")),
+                None => Err(Error::invalid_option(
+                    "language",
+                    code,
+                    "a language code of the model, such as \"en\", or \"auto\"",
+                )),
             },
         }
     }

@@ -44,6 +44,19 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
+    /// A transcription option is out of range
+    /// ([`crate::TranscribeOptions::validate`]).
+    #[error("invalid option {option} = {value}: expected {expected}")]
+    InvalidOption {
+        /// The option's name as the C, Python and CLI options spell it
+        /// (`beam_size`, `temperatures`, `vad_threshold`, ...).
+        option: &'static str,
+        /// The value given, as Rust's `Debug` prints it.
+        value: String,
+        /// What the option accepts.
+        expected: String,
+    },
+
     // ----- Model -----------------------------------------------------------
     /// The model folder or one of its files does not exist.
     #[error("model not found: {}: {reason}", path.display())]
@@ -68,6 +81,20 @@ pub enum Error {
         /// tokenizer's), when there is one.
         #[source]
         source: Option<Source>,
+    },
+
+    /// The model cannot do what an option asks: word timestamps need the
+    /// decoder's `alignment_scores` output and the alignment heads, which
+    /// models converted before word timestamps existed (and exports by
+    /// others) lack. Re-converting the model gives them.
+    #[error("the model {} cannot give {feature}: {reason}", path.display())]
+    ModelLacksFeature {
+        /// The model folder or the graph that lacks it.
+        path: PathBuf,
+        /// What was asked for (`"word timestamps"`).
+        feature: &'static str,
+        /// What is missing, and how to get it.
+        reason: String,
     },
 
     // ----- Runtime ---------------------------------------------------------
@@ -244,6 +271,20 @@ impl Error {
         Error::Inference {
             message: message.into(),
             source: Some(source.into()),
+        }
+    }
+
+    /// An [`Error::InvalidOption`]: `option` has `value`, not what it
+    /// accepts, `expected`.
+    pub fn invalid_option(
+        option: &'static str,
+        value: impl std::fmt::Debug,
+        expected: impl Into<String>,
+    ) -> Self {
+        Error::InvalidOption {
+            option,
+            value: format!("{value:?}"),
+            expected: expected.into(),
         }
     }
 

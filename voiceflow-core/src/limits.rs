@@ -1,10 +1,12 @@
-//! The ranges of the numbers a caller passes in [`EngineConfig`] and
-//! [`TranscribeOptions`], and the checks that hold them: every count, size
-//! and threshold is either accepted or answered [`Error::InvalidArgument`]
-//! naming it, never a panic or an allocation of gigabytes (the C and Python
-//! bindings pass their callers' numbers straight through).
+//! The ranges of the numbers a caller passes in [`EngineConfig`] (checked
+//! here) and [`crate::TranscribeOptions`] (checked by
+//! [`crate::TranscribeOptions::validate`]): every count, size and threshold
+//! is either accepted or answered [`Error::InvalidArgument`] (engine) or
+//! [`Error::InvalidOption`] (transcription) naming it, never a panic or an
+//! allocation of gigabytes (the C and Python bindings pass their callers'
+//! numbers straight through).
 
-use crate::config::{EngineConfig, TranscribeOptions};
+use crate::config::EngineConfig;
 use crate::{Error, Result};
 
 /// Most ONNX Runtime intra-op threads per model instance: each one is an OS
@@ -45,55 +47,6 @@ pub fn check_engine_config(config: &EngineConfig) -> Result<()> {
     Ok(())
 }
 
-/// Checks the options of a transcription that do not depend on the model
-/// (the engine checks the language and task against its model).
-///
-/// [`Error::InvalidArgument`] when `beam_size` is outside
-/// 1..=[`MAX_BEAM_SIZE`], `best_of` outside 1..=[`MAX_BEST_OF`], `patience`
-/// is not a positive finite number, `temperatures` is empty or holds a
-/// value that is not a finite number >= 0, or a threshold is NaN (an
-/// infinite threshold is a valid "never" or "always").
-pub fn check_transcribe_options(options: &TranscribeOptions) -> Result<()> {
-    in_range("beam_size", options.beam_size, MAX_BEAM_SIZE)?;
-    in_range("best_of", options.best_of, MAX_BEST_OF)?;
-    if !(options.patience.is_finite() && options.patience > 0.0) {
-        return invalid(format!(
-            "patience must be a positive number, got {}",
-            options.patience
-        ));
-    }
-    if options.temperatures.is_empty()
-        || options
-            .temperatures
-            .iter()
-            .any(|t| !(t.is_finite() && *t >= 0.0))
-    {
-        return invalid(format!(
-            "temperatures must be a non-empty list of numbers >= 0, got {:?}",
-            options.temperatures
-        ));
-    }
-    let thresholds = [
-        (
-            "compression_ratio_threshold",
-            options.compression_ratio_threshold,
-        ),
-        ("logprob_threshold", options.logprob_threshold),
-        ("no_speech_threshold", options.no_speech_threshold),
-        (
-            "unreliable_no_speech_threshold",
-            options.unreliable_no_speech_threshold,
-        ),
-    ];
-    if let Some((name, _)) = thresholds
-        .iter()
-        .find(|(_, value)| value.is_some_and(f32::is_nan))
-    {
-        return invalid(format!("{name} must not be NaN"));
-    }
-    Ok(())
-}
-
 /// `value` within 1..=`max`, or an error naming `name`.
 fn in_range(name: &str, value: usize, max: usize) -> Result<()> {
     if (1..=max).contains(&value) {
@@ -121,7 +74,6 @@ mod tests {
     #[test]
     fn defaults_pass() {
         check_engine_config(&EngineConfig::new("m")).unwrap();
-        check_transcribe_options(&TranscribeOptions::default()).unwrap();
     }
 
     #[test]
@@ -141,26 +93,5 @@ mod tests {
         }
         with(|c| c.max_audio_duration_s = f64::INFINITY).unwrap();
         with(|c| c.instances = MAX_INSTANCES).unwrap();
-    }
-
-    #[test]
-    fn transcribe_numbers_outside_their_ranges_are_named() {
-        let with = |f: fn(&mut TranscribeOptions)| {
-            let mut options = TranscribeOptions::default();
-            f(&mut options);
-            check_transcribe_options(&options)
-        };
-        assert!(rejected(with(|o| o.beam_size = 0)).contains("beam_size"));
-        assert!(rejected(with(|o| o.beam_size = usize::MAX)).contains("beam_size"));
-        assert!(rejected(with(|o| o.best_of = MAX_BEST_OF + 1)).contains("best_of"));
-        assert!(rejected(with(|o| o.patience = f32::INFINITY)).contains("patience"));
-        assert!(rejected(with(|o| o.temperatures = vec![])).contains("temperatures"));
-        assert!(rejected(with(|o| o.temperatures = vec![0.0, -0.2])).contains("temperatures"));
-        assert!(
-            rejected(with(|o| o.unreliable_no_speech_threshold = Some(f32::NAN)))
-                .contains("unreliable_no_speech_threshold")
-        );
-        with(|o| o.logprob_threshold = Some(f32::NEG_INFINITY)).unwrap();
-        with(|o| o.beam_size = MAX_BEAM_SIZE).unwrap();
     }
 }

@@ -5,9 +5,10 @@ use std::ffi::{c_char, c_void};
 use std::ops::ControlFlow;
 use std::time::Duration;
 
+use voiceflow_core::vad::VadOptions;
 use voiceflow_core::{EngineConfig, Progress, Segment, Task, TranscribeOptions};
 
-use crate::boundary::{guard, optional_utf8, FfiError, FfiResult};
+use crate::boundary::{guard, optional_utf8, slice, FfiError, FfiResult};
 use crate::handle::c_string;
 use crate::status::VfStatus;
 use crate::transcript::VfSegment;
@@ -97,7 +98,8 @@ pub struct VfTranscribeOptions {
     /// `sizeof(VfTranscribeOptions)` as the caller was compiled; set by
     /// `vf_transcribe_options_default`. Fields past it take their defaults.
     pub struct_size: usize,
-    /// Language code such as `"en"`; NULL detects it (multilingual models).
+    /// Language code such as `"en"`; NULL or `"auto"` detects it
+    /// (multilingual models) on 30 s from the first speech.
     pub language: *const c_char,
     /// `VF_TASK_TRANSCRIBE` or `VF_TASK_TRANSLATE`.
     pub task: VfTask,
@@ -119,6 +121,79 @@ pub struct VfTranscribeOptions {
     /// (rounded up to 5 s) instead of padding it to 30 s: faster; the text
     /// may differ from Whisper's. Default false.
     pub short_windows: bool,
+    /// Word-level timestamps from the decoder's cross-attention alignment;
+    /// default false.
+    pub word_timestamps: bool,
+    /// Beam search stops when `round(beam_size * patience)` beams finished:
+    /// a positive number (default 1).
+    pub patience: f32,
+    /// Samples drawn at each temperature above 0, 1 to 128 (default 5).
+    pub best_of: usize,
+    /// `temperature_count` temperatures (finite, >= 0) tried in order until
+    /// a decoding passes the thresholds; borrowed for the call. NULL (the
+    /// default) keeps openai/whisper's 0, 0.2, 0.4, 0.6, 0.8, 1.
+    pub temperatures: *const f32,
+    /// Number of floats at `temperatures` (at least 1 when it is not NULL).
+    pub temperature_count: usize,
+    /// Fall back to the next temperature when the text's zlib compression
+    /// ratio exceeds this (default 2.4); `NAN`: no such check.
+    pub compression_ratio_threshold: f32,
+    /// Fall back when the average log-probability is below this (default
+    /// -1); `NAN`: no such check.
+    pub logprob_threshold: f32,
+    /// A window counts as silence above this no-speech probability (default
+    /// 0.6); `NAN`: never.
+    pub no_speech_threshold: f32,
+    /// A window whose decoding failed the thresholds at every temperature is
+    /// dropped when its no-speech probability exceeds this (default 0.5);
+    /// `NAN` keeps its text, as openai/whisper does.
+    pub unreliable_no_speech_threshold: f32,
+    /// Prompt each window with the previous window's text; default true.
+    pub condition_on_previous_text: bool,
+    /// Seed for sampling at temperatures above 0; default 0.
+    pub seed: u64,
+    /// Transcribe only the speech Silero voice activity detection finds
+    /// (the `vad_*` fields tune it); default false.
+    pub vad_filter: bool,
+    /// Path of `silero_vad.onnx`; NULL looks at `VOICEFLOW_VAD_MODEL`, then
+    /// `silero-vad/` beside the model folder.
+    pub vad_model: *const c_char,
+    /// A frame at or above this speech probability is speech, 0 to 1
+    /// (default 0.5).
+    pub vad_threshold: f32,
+    /// While in speech, a frame below this probability is silence, 0 to
+    /// `vad_threshold`; `NAN` (the default): `vad_threshold - 0.15`.
+    pub vad_neg_threshold: f32,
+    /// Speech shorter than this is dropped, in ms (default 0).
+    pub vad_min_speech_duration_ms: u32,
+    /// Speech ends after this much silence, in ms (default 2000).
+    pub vad_min_silence_duration_ms: u32,
+    /// Each span of speech is widened by this much on both sides, in ms
+    /// (default 400).
+    pub vad_speech_pad_ms: u32,
+    /// Longer speech is cut, at its longest pause, in seconds: positive
+    /// (default `INFINITY`: never).
+    pub vad_max_speech_duration_s: f32,
+    /// Shortest pause counted as a place to cut over-long speech, in ms
+    /// (default 98).
+    pub vad_min_silence_at_max_speech_ms: u32,
+}
+
+/// `VfTranscribeOptions` as the first released header had it, for its
+/// size in [`Versioned::SIZES`].
+#[repr(C)]
+#[allow(dead_code)] // Only its size is used.
+struct VfTranscribeOptionsV1 {
+    struct_size: usize,
+    language: *const c_char,
+    task: VfTask,
+    beam_size: usize,
+    initial_prompt: *const c_char,
+    timestamps: bool,
+    on_segment: VfSegmentCallback,
+    user_data: *mut c_void,
+    timeout_ms: u64,
+    short_windows: bool,
 }
 
 /// Fills `*out_options`, `struct_size` bytes long (pass
@@ -168,8 +243,9 @@ fn engine_options(config: &EngineConfig) -> VfEngineOptions {
 
 /// Fills `*out_options`, `struct_size` bytes long (pass
 /// `sizeof(VfTranscribeOptions)`), with the default transcription options
-/// (language detected, transcribe, greedy, no prompt, timestamps on, no
-/// callback) and sets its `struct_size`. A size that no release of the
+/// (those of the core's `TranscribeOptions::default()`: language detected,
+/// transcribe, greedy with temperature fallback, no prompt, timestamps on,
+/// no VAD filter, no callback) and sets its `struct_size`. A size that no release of the
 /// header had is `VF_ERROR_INVALID_ARGUMENT` (and nothing is written).
 ///
 /// # Safety
@@ -188,20 +264,31 @@ pub unsafe extern "C" fn vf_transcribe_options_default(
     })
 }
 
-// SAFETY: `repr(C)` with `struct_size` first; one released layout, this one;
-// pointers, integers and `Option`s of function pointers are valid for any
-// bytes, and the `bool`s are 0 or 1 by the contracts of the transcribe
-// functions.
+// SAFETY: `repr(C)` with `struct_size` first; two released layouts,
+// `VfTranscribeOptionsV1` (whose fields, in order, begin this one) and this
+// one; pointers, integers, floats and `Option`s of function pointers are
+// valid for any bytes, and the `bool`s are 0 or 1 by the contracts of the
+// transcribe functions.
 unsafe impl Versioned for VfTranscribeOptions {
     const NAME: &'static str = "VfTranscribeOptions";
-    const SIZES: &'static [usize] = &[size_of::<VfTranscribeOptions>()];
+    const SIZES: &'static [usize] = &[
+        size_of::<VfTranscribeOptionsV1>(),
+        size_of::<VfTranscribeOptions>(),
+    ];
     fn defaults() -> Self {
         transcribe_options(&TranscribeOptions::default())
     }
 }
 
-/// The C view of transcription options (no strings, no callback).
+/// The C view of transcription options (no strings, no callback, the
+/// default temperatures; the VAD fields hold [`VadOptions::filter`]'s
+/// values, used when `vad_filter` is set).
 fn transcribe_options(options: &TranscribeOptions) -> VfTranscribeOptions {
+    let vad = options
+        .vad_filter
+        .clone()
+        .unwrap_or_else(VadOptions::filter);
+    let off = |threshold: Option<f32>| threshold.unwrap_or(f32::NAN);
     VfTranscribeOptions {
         struct_size: size_of::<VfTranscribeOptions>(),
         language: std::ptr::null(),
@@ -213,7 +300,32 @@ fn transcribe_options(options: &TranscribeOptions) -> VfTranscribeOptions {
         user_data: std::ptr::null_mut(),
         timeout_ms: options.timeout.map_or(0, |t| t.as_millis() as u64),
         short_windows: options.short_windows,
+        word_timestamps: options.word_timestamps,
+        patience: options.patience,
+        best_of: options.best_of,
+        temperatures: std::ptr::null(),
+        temperature_count: 0,
+        compression_ratio_threshold: off(options.compression_ratio_threshold),
+        logprob_threshold: off(options.logprob_threshold),
+        no_speech_threshold: off(options.no_speech_threshold),
+        unreliable_no_speech_threshold: off(options.unreliable_no_speech_threshold),
+        condition_on_previous_text: options.condition_on_previous_text,
+        seed: options.seed,
+        vad_filter: options.vad_filter.is_some(),
+        vad_model: std::ptr::null(),
+        vad_threshold: vad.threshold,
+        vad_neg_threshold: off(vad.neg_threshold),
+        vad_min_speech_duration_ms: vad.min_speech_duration_ms,
+        vad_min_silence_duration_ms: vad.min_silence_duration_ms,
+        vad_speech_pad_ms: vad.speech_pad_ms,
+        vad_max_speech_duration_s: vad.max_speech_duration_s,
+        vad_min_silence_at_max_speech_ms: vad.min_silence_at_max_speech_ms,
     }
+}
+
+/// `NAN` (a C caller's "off") as `None`.
+fn threshold(value: f32) -> Option<f32> {
+    (!value.is_nan()).then_some(value)
 }
 
 /// The engine configuration for `model_dir` with `options` (NULL: defaults).
@@ -262,8 +374,9 @@ pub(crate) struct SegmentSink {
 /// # Safety
 /// `options` is NULL or aligned and points to options whose `struct_size`
 /// bytes are readable with every field in them initialised (`bool`s 0 or
-/// 1), whose `language` and `initial_prompt` are NULL or NUL-terminated
-/// strings, all unchanged during the call, and whose
+/// 1), whose `language`, `initial_prompt` and `vad_model` are NULL or
+/// NUL-terminated strings, whose `temperatures` is NULL or points to
+/// `temperature_count` floats, all unchanged during the call, and whose
 /// `on_segment` is NULL or a function that may be called with `user_data`
 /// on the calling thread while the returned sink lives.
 pub(crate) unsafe fn transcribe_call(
@@ -296,6 +409,41 @@ pub(crate) unsafe fn transcribe_call(
     core.timestamps = options.timestamps;
     core.timeout = (options.timeout_ms > 0).then(|| Duration::from_millis(options.timeout_ms));
     core.short_windows = options.short_windows;
+    core.word_timestamps = options.word_timestamps;
+    core.patience = options.patience;
+    core.best_of = options.best_of;
+    if !options.temperatures.is_null() {
+        // SAFETY: `temperatures` is not NULL and points to
+        // `temperature_count` floats (our contract).
+        let temperatures = unsafe {
+            slice(
+                options.temperatures,
+                options.temperature_count,
+                "options.temperatures",
+            )?
+        };
+        core.temperatures = temperatures.to_vec();
+    }
+    core.compression_ratio_threshold = threshold(options.compression_ratio_threshold);
+    core.logprob_threshold = threshold(options.logprob_threshold);
+    core.no_speech_threshold = threshold(options.no_speech_threshold);
+    core.unreliable_no_speech_threshold = threshold(options.unreliable_no_speech_threshold);
+    core.condition_on_previous_text = options.condition_on_previous_text;
+    core.seed = options.seed;
+    if options.vad_filter {
+        // SAFETY: `vad_model` is NULL or a NUL-terminated string (our contract).
+        let model = unsafe { optional_utf8(options.vad_model, "options.vad_model")? };
+        core.vad_filter = Some(VadOptions {
+            model: model.map(Into::into),
+            threshold: options.vad_threshold,
+            neg_threshold: threshold(options.vad_neg_threshold),
+            min_speech_duration_ms: options.vad_min_speech_duration_ms,
+            min_silence_duration_ms: options.vad_min_silence_duration_ms,
+            speech_pad_ms: options.vad_speech_pad_ms,
+            max_speech_duration_s: options.vad_max_speech_duration_s,
+            min_silence_at_max_speech_ms: options.vad_min_silence_at_max_speech_ms,
+        });
+    }
     sink.callback = options.on_segment;
     sink.user_data = options.user_data;
     Ok((core, sink))

@@ -137,9 +137,15 @@ pub(crate) fn status_of(error: &Error) -> VfStatus {
     match error {
         Error::InvalidAudio(_) => VfStatus::VF_ERROR_INVALID_AUDIO,
         Error::InvalidAudioFile { .. } => VfStatus::VF_ERROR_INVALID_WAV,
-        Error::InvalidArgument(_) => VfStatus::VF_ERROR_INVALID_ARGUMENT,
+        Error::InvalidArgument(_) | Error::InvalidOption { .. } => {
+            VfStatus::VF_ERROR_INVALID_ARGUMENT
+        }
         Error::ModelNotFound { .. } => VfStatus::VF_ERROR_MODEL_NOT_FOUND,
-        Error::ModelMalformed { .. } => VfStatus::VF_ERROR_MODEL_MALFORMED,
+        // A model that lacks what an option needs (word timestamps from a
+        // model converted before them): its files are not what the call needs.
+        Error::ModelMalformed { .. } | Error::ModelLacksFeature { .. } => {
+            VfStatus::VF_ERROR_MODEL_MALFORMED
+        }
         Error::RuntimeNotFound { .. } => VfStatus::VF_ERROR_RUNTIME_NOT_FOUND,
         Error::Inference { .. } => VfStatus::VF_ERROR_INFERENCE,
         Error::Closed(_) => VfStatus::VF_ERROR_CLOSED,

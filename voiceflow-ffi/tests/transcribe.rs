@@ -146,6 +146,10 @@ fn report_wav_is_transcribed_with_segments_then_bad_input_and_close_are_codes() 
     // SAFETY: on `VF_OK`, `language` points to the transcript's NUL-terminated
     // language code, valid until the transcript is freed (after its last use here).
     assert_eq!(unsafe { CStr::from_ptr(language) }, c"en");
+    let mut probability = 0.0;
+    // SAFETY: `transcript` is a live transcript; `&mut probability` is a writable local.
+    unsafe { vf_transcript_language_probability(transcript, &mut probability) };
+    assert_eq!(probability, 1.0, "English-only: the language is given");
     // SAFETY: `transcript` is NULL or a live transcript, freed once and not used after.
     unsafe { vf_transcript_free(transcript) };
 
@@ -565,5 +569,124 @@ fn flac_bytes_ogg_and_m4a_files_give_the_wavs_words_through_the_c_api() {
         assert!(message.contains(needle), "{message}");
     }
     // SAFETY: `engine` is a live engine, freed once and not used after.
+    unsafe { vf_engine_free(engine) };
+}
+
+/// The status and (on failure) the message of transcribing `samples`
+/// (16-kHz mono) with `options`; the transcript's text on success.
+fn transcribe_pcm(
+    engine: *const VfEngine,
+    samples: &[f32],
+    options: &VfTranscribeOptions,
+) -> (VfStatus, String) {
+    let mut transcript = null_mut();
+    // SAFETY: `engine` is a live engine from the caller; `samples` holds
+    // `samples.len()` floats; `options` come from
+    // `vf_transcribe_options_default` with fields set to valid values and
+    // pointers to live locals of the caller; `&mut transcript` is a
+    // writable local.
+    let status = unsafe {
+        vf_engine_transcribe_pcm(
+            engine,
+            samples.as_ptr(),
+            samples.len(),
+            16_000,
+            1,
+            options,
+            &mut transcript,
+        )
+    };
+    if status != VfStatus::VF_OK {
+        // SAFETY: `vf_last_error_message` never returns NULL; copied at once.
+        let message = unsafe { CStr::from_ptr(vf_last_error_message()) };
+        return (status, message.to_string_lossy().into_owned());
+    }
+    (status, take_text(transcript))
+}
+
+#[test]
+fn every_decoding_option_reaches_the_core_and_a_bad_one_is_named() {
+    let engine = new_engine();
+    let path = repo().join("tests/fixtures/speech/report.wav");
+    let samples = voiceflow_core::audio::read_wav(path).unwrap().samples;
+    let defaults = || {
+        // SAFETY: all-zero bytes are a valid `VfTranscribeOptions`; the
+        // `*_default` call below fills it.
+        let mut options = unsafe { std::mem::zeroed::<VfTranscribeOptions>() };
+        // SAFETY: `&mut options` is a writable local.
+        unsafe { vf_transcribe_options_default(&mut options, size_of::<VfTranscribeOptions>()) };
+        options
+    };
+    let core = voiceflow_core::TranscribeOptions::default();
+    let d = defaults();
+    assert_eq!(
+        (d.best_of, d.patience, d.seed),
+        (core.best_of, core.patience, core.seed)
+    );
+    assert_eq!(d.no_speech_threshold, 0.6);
+    assert!(d.temperatures.is_null() && !d.vad_filter && !d.word_timestamps);
+
+    let negative = [0.0_f32, -0.5];
+    let rejected = [
+        ("best_of", VfTranscribeOptions { best_of: 0, ..d }),
+        (
+            "patience",
+            VfTranscribeOptions {
+                patience: -1.0,
+                ..d
+            },
+        ),
+        (
+            "temperatures",
+            VfTranscribeOptions {
+                temperatures: negative.as_ptr(),
+                temperature_count: negative.len(),
+                ..d
+            },
+        ),
+        (
+            "vad_threshold",
+            VfTranscribeOptions {
+                vad_filter: true,
+                vad_threshold: 2.0,
+                ..d
+            },
+        ),
+    ];
+    for (name, options) in rejected {
+        let (status, message) = transcribe_pcm(engine, &samples, &options);
+        assert_eq!(status, VfStatus::VF_ERROR_INVALID_ARGUMENT, "{name}");
+        assert!(message.contains(&format!("option {name} = ")), "{message}");
+    }
+
+    // Greedy at one temperature, thresholds off, the VAD filter on: the
+    // words come through.
+    let zero = [0.0_f32];
+    let custom = VfTranscribeOptions {
+        temperatures: zero.as_ptr(),
+        temperature_count: 1,
+        no_speech_threshold: f32::NAN,
+        logprob_threshold: f32::NAN,
+        condition_on_previous_text: false,
+        vad_filter: true,
+        vad_speech_pad_ms: 200,
+        ..d
+    };
+    let (status, text) = transcribe_pcm(engine, &samples, &custom);
+    assert_eq!(status, VfStatus::VF_OK, "{text}");
+    assert!(words(&text).contains("quarterly report"), "{text}");
+
+    // A caller compiled against the first header (no field past
+    // `short_windows`) gets the defaults of the rest.
+    let first_size = std::mem::offset_of!(VfTranscribeOptions, word_timestamps)
+        .next_multiple_of(align_of::<VfTranscribeOptions>());
+    let old = VfTranscribeOptions {
+        struct_size: first_size,
+        best_of: 0,
+        ..d
+    };
+    let (status, text) = transcribe_pcm(engine, &samples, &old);
+    assert_eq!(status, VfStatus::VF_OK, "{text}");
+    // SAFETY: `engine` is NULL or a live engine, freed once and not used after.
     unsafe { vf_engine_free(engine) };
 }

@@ -58,10 +58,12 @@ fn exception(error: Error, message: String) -> PyErr {
         Error::InvalidAudio(_) | Error::InvalidAudioFile { .. } => {
             class::InvalidAudioError::new_err(message)
         }
-        Error::InvalidArgument(_) => class::InvalidArgumentError::new_err(message),
-        Error::ModelNotFound { .. } | Error::ModelMalformed { .. } => {
-            class::ModelError::new_err(message)
+        Error::InvalidArgument(_) | Error::InvalidOption { .. } => {
+            class::InvalidArgumentError::new_err(message)
         }
+        Error::ModelNotFound { .. }
+        | Error::ModelMalformed { .. }
+        | Error::ModelLacksFeature { .. } => class::ModelError::new_err(message),
         Error::RuntimeNotFound { .. } => class::RuntimeNotFoundError::new_err(message),
         Error::Inference { .. } => class::InferenceError::new_err(message),
         Error::Closed(_) => class::ClosedError::new_err(message),

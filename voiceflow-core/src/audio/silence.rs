@@ -26,10 +26,24 @@ pub const SILENCE_FLOOR_LOG10: f32 = -6.0;
 pub fn is_silent(mel: &Mel, start: usize, len: usize) -> bool {
     let start = start.min(mel.n_frames);
     let end = start.saturating_add(len).min(mel.n_frames);
-    let floor = (SILENCE_FLOOR_LOG10 + 4.0) / 4.0;
+    let floor = scaled_floor();
     mel.data
         .chunks_exact(mel.n_frames.max(1))
         .all(|band| band[start..end].iter().all(|&v| v < floor))
+}
+
+/// The first frame of `mel` that reaches [`SILENCE_FLOOR_LOG10`] in some
+/// band: where the signal starts (speech or noise alike); `None` when all
+/// of it is silent.
+pub fn first_sound(mel: &Mel) -> Option<usize> {
+    let floor = scaled_floor();
+    let bands: Vec<&[f32]> = mel.data.chunks_exact(mel.n_frames.max(1)).collect();
+    (0..mel.n_frames).find(|&frame| bands.iter().any(|band| band[frame] >= floor))
+}
+
+/// [`SILENCE_FLOOR_LOG10`] on Whisper's `(x + 4) / 4` scale of `Mel::data`.
+fn scaled_floor() -> f32 {
+    (SILENCE_FLOOR_LOG10 + 4.0) / 4.0
 }
 
 #[cfg(test)]
@@ -68,6 +82,18 @@ mod tests {
         let lsb = 1.0 / 32_768.0;
         assert!(silent(&noise(10, lsb)));
         assert!(silent(&noise(10, 3.0 * lsb)));
+    }
+
+    #[test]
+    fn the_first_sound_follows_the_silence() {
+        let mut samples = vec![0.0; 16_000 * 2];
+        samples.extend(noise(1, 1e-2));
+        let mel = MelExtractor::new(80).unwrap().compute(&samples, 0);
+        let first = first_sound(&mel).unwrap();
+        // 2 s at 100 frames a second; the STFT window reaches 2 frames back.
+        assert!((197..=200).contains(&first), "{first}");
+        let quiet = MelExtractor::new(80).unwrap().compute(&[0.0; 16_000], 0);
+        assert_eq!(first_sound(&quiet), None);
     }
 
     #[test]

@@ -84,6 +84,7 @@ impl StreamOptions {
             beam_size: 1,
             temperatures: vec![0.0],
             timestamps: false,
+            word_timestamps: false,
             vad_filter: None,
             short_windows: true,
             compression_ratio_threshold: None,

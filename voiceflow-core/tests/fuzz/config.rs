@@ -4,8 +4,7 @@
 
 use proptest::prelude::*;
 use voiceflow_core::limits::{
-    check_engine_config, check_transcribe_options, MAX_BEAM_SIZE, MAX_BEST_OF, MAX_INSTANCES,
-    MAX_INTRA_OP_THREADS,
+    check_engine_config, MAX_BEAM_SIZE, MAX_BEST_OF, MAX_INSTANCES, MAX_INTRA_OP_THREADS,
 };
 use voiceflow_core::{Engine, EngineConfig, Error, TranscribeOptions};
 
@@ -103,9 +102,9 @@ proptest! {
             && [thresholds.0, thresholds.1, thresholds.2, thresholds.3]
                 .iter()
                 .all(|t| !t.is_some_and(f32::is_nan));
-        match check_transcribe_options(&options) {
+        match options.validate() {
             Ok(()) => prop_assert!(in_range),
-            Err(Error::InvalidArgument(_)) => prop_assert!(!in_range),
+            Err(Error::InvalidOption { .. }) => prop_assert!(!in_range),
             Err(other) => prop_assert!(false, "unexpected {other:?}"),
         }
     }

@@ -9,6 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep_until, Instant};
+use voiceflow_core::config::AUTO_LANGUAGE;
 use voiceflow_core::stream::{Partial, StreamObserver, StreamOptions, StreamingSession};
 use voiceflow_core::{Error, Segment, Task};
 
@@ -187,9 +188,9 @@ impl Connection {
         // multilingual model detects it (the finals do not say which).
         let info = self.state.0.engine.model_info();
         let language = match &start.language {
-            Some(language) => Some(language.clone()),
-            None if !info.multilingual => info.languages.first().cloned(),
-            None => None,
+            Some(language) if language != AUTO_LANGUAGE => Some(language.clone()),
+            _ if !info.multilingual => info.languages.first().cloned(),
+            _ => None,
         };
         let (post_tx, mut post) = mpsc::unbounded_channel();
         let store = start.store.then(|| self.state.store().cloned()).flatten();
@@ -519,7 +520,7 @@ fn close_code(error: &Error) -> u16 {
     match error {
         Error::Overloaded { .. } | Error::QueueFull { .. } => close::TRY_AGAIN_LATER,
         Error::InvalidAudio(_) | Error::InvalidAudioFile { .. } => close::INVALID_PAYLOAD,
-        Error::InvalidArgument(_) => close::POLICY,
+        Error::InvalidArgument(_) | Error::InvalidOption { .. } => close::POLICY,
         _ => close::INTERNAL,
     }
 }

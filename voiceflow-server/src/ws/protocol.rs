@@ -234,7 +234,7 @@ impl ServerMessage {
 pub fn error_code(error: &Error) -> &'static str {
     match error {
         Error::InvalidAudio(_) | Error::InvalidAudioFile { .. } => "bad_audio",
-        Error::InvalidArgument(_) => "bad_message",
+        Error::InvalidArgument(_) | Error::InvalidOption { .. } => "bad_message",
         Error::QueueFull { .. } => "queue_full",
         Error::Overloaded { .. } => "overloaded",
         Error::Timeout(_) => "timeout",
