@@ -38,6 +38,7 @@ fn dictation(n: usize) -> RecordData {
         avg_logprob: -0.21,
         no_speech_prob: 0.02,
         temperature: 0.0,
+        words: vec![],
     };
     RecordData {
         context: [Context::Email, Context::Chat, Context::Document][n % 3].into(),

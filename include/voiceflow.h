@@ -241,7 +241,8 @@ typedef struct VfTranscribeOptions {
   // `sizeof(VfTranscribeOptions)` as the caller was compiled; set by
   // `vf_transcribe_options_default`. Fields past it take their defaults.
   size_t struct_size;
-  // Language code such as `"en"`; NULL detects it (multilingual models).
+  // Language code such as `"en"`; NULL or `"auto"` detects it
+  // (multilingual models) on 30 s from the first speech.
   const char *language;
   // `VF_TASK_TRANSCRIBE` or `VF_TASK_TRANSLATE`.
   VfTask task;
@@ -263,6 +264,62 @@ typedef struct VfTranscribeOptions {
   // (rounded up to 5 s) instead of padding it to 30 s: faster; the text
   // may differ from Whisper's. Default false.
   bool short_windows;
+  // Word-level timestamps from the decoder's cross-attention alignment;
+  // default false.
+  bool word_timestamps;
+  // Beam search stops when `round(beam_size * patience)` beams finished:
+  // a positive number (default 1).
+  float patience;
+  // Samples drawn at each temperature above 0, 1 to 128 (default 5).
+  size_t best_of;
+  // `temperature_count` temperatures (finite, >= 0) tried in order until
+  // a decoding passes the thresholds; borrowed for the call. NULL (the
+  // default) keeps openai/whisper's 0, 0.2, 0.4, 0.6, 0.8, 1.
+  const float *temperatures;
+  // Number of floats at `temperatures` (at least 1 when it is not NULL).
+  size_t temperature_count;
+  // Fall back to the next temperature when the text's zlib compression
+  // ratio exceeds this (default 2.4); `NAN`: no such check.
+  float compression_ratio_threshold;
+  // Fall back when the average log-probability is below this (default
+  // -1); `NAN`: no such check.
+  float logprob_threshold;
+  // A window counts as silence above this no-speech probability (default
+  // 0.6); `NAN`: never.
+  float no_speech_threshold;
+  // A window whose decoding failed the thresholds at every temperature is
+  // dropped when its no-speech probability exceeds this (default 0.5);
+  // `NAN` keeps its text, as openai/whisper does.
+  float unreliable_no_speech_threshold;
+  // Prompt each window with the previous window's text; default true.
+  bool condition_on_previous_text;
+  // Seed for sampling at temperatures above 0; default 0.
+  uint64_t seed;
+  // Transcribe only the speech Silero voice activity detection finds
+  // (the `vad_*` fields tune it); default false.
+  bool vad_filter;
+  // Path of `silero_vad.onnx`; NULL looks at `VOICEFLOW_VAD_MODEL`, then
+  // `silero-vad/` beside the model folder.
+  const char *vad_model;
+  // A frame at or above this speech probability is speech, 0 to 1
+  // (default 0.5).
+  float vad_threshold;
+  // While in speech, a frame below this probability is silence, 0 to
+  // `vad_threshold`; `NAN` (the default): `vad_threshold - 0.15`.
+  float vad_neg_threshold;
+  // Speech shorter than this is dropped, in ms (default 0).
+  uint32_t vad_min_speech_duration_ms;
+  // Speech ends after this much silence, in ms (default 2000).
+  uint32_t vad_min_silence_duration_ms;
+  // Each span of speech is widened by this much on both sides, in ms
+  // (default 400).
+  uint32_t vad_speech_pad_ms;
+  // Longer speech is cut, at its longest pause, in seconds: positive
+  // (default `INFINITY`: never).
+  float vad_max_speech_duration_s;
+  // Shortest pause counted as a place to cut over-long speech, in ms
+  // (default 98).
+  uint32_t vad_min_silence_at_max_speech_ms;
 } VfTranscribeOptions;
 
 // Where dictated text is going; decides the rules applied.
@@ -416,6 +473,21 @@ typedef struct VfStreamCallbacks {
   VfUserDataFinalizer free_user_data;
 } VfStreamCallbacks;
 
+// One word of a segment with its time (word timestamps). The library
+// writes it whole, like `VfSegment`; it never grows (new fields would come
+// with a new struct and accessor).
+typedef struct VfWord {
+  // Start time in seconds from the beginning of the audio.
+  float start;
+  // End time in seconds.
+  float end;
+  // Mean probability of the word's tokens, from 0 to 1.
+  float probability;
+  // The word (UTF-8) with its leading space and attached punctuation
+  // (`" Hello,"`), owned by the transcript.
+  const char *word;
+} VfWord;
+
 // Plain dictation: full sentences.
 #define VF_CONTEXT_GENERAL 0
 
@@ -492,7 +564,20 @@ enum VfStatus vf_dictate_file(const struct VfEngine *engine,
 // may be NULL for the defaults. On success `*out_engine` is a new engine
 // to free with `vf_engine_free`; on failure it is NULL.
 //
-// Errors: `VF_ERROR_MODEL_NOT_FOUND`, `VF_ERROR_MODEL_MALFORMED`,
+// `model_dir` may also name an installed model: `"tiny.en"` is the folder
+// `whisper-tiny.en` of the models directory (`$VOICEFLOW_MODELS`, else
+// `$XDG_DATA_HOME/voiceflow/models`, else `~/.local/share/voiceflow/models`),
+// where `voiceflow models install tiny.en` puts it; an existing folder of
+// that name wins.
+//
+// ```c
+// VfEngine *engine = NULL;
+// if (vf_engine_new("tiny.en", NULL, &engine) != VF_OK)
+//     fprintf(stderr, "%s\n", vf_last_error_message());  // says how to install it
+// ```
+//
+// Errors: `VF_ERROR_MODEL_NOT_FOUND` (for a name that is not installed,
+// the message says how to install it), `VF_ERROR_MODEL_MALFORMED`,
 // `VF_ERROR_RUNTIME_NOT_FOUND` (the message lists where it looked),
 // `VF_ERROR_INVALID_ARGUMENT` (threads outside 1..=1024, instances outside
 // 1..=256, a maximum duration that is not a positive number, a bad
@@ -751,8 +836,9 @@ enum VfStatus vf_engine_options_default(struct VfEngineOptions *out_options,
 
 // Fills `*out_options`, `struct_size` bytes long (pass
 // `sizeof(VfTranscribeOptions)`), with the default transcription options
-// (language detected, transcribe, greedy, no prompt, timestamps on, no
-// callback) and sets its `struct_size`. A size that no release of the
+// (those of the core's `TranscribeOptions::default()`: language detected,
+// transcribe, greedy with temperature fallback, no prompt, timestamps on,
+// no VAD filter, no callback) and sets its `struct_size`. A size that no release of the
 // header had is `VF_ERROR_INVALID_ARGUMENT` (and nothing is written).
 //
 // # Safety
@@ -1193,6 +1279,17 @@ enum VfStatus vf_transcript_text(const struct VfTranscript *transcript,
 enum VfStatus vf_transcript_language(const struct VfTranscript *transcript,
                                      const char **out_language);
 
+// The probability of the language, 0 to 1: the model's when it detected
+// it (on 30 s from the first speech), 1 when it was given or the model is
+// English-only, 0 when there was nothing to detect it on.
+//
+// # Safety
+// `transcript` is NULL or a transcript from `vf_engine_transcribe_*` or
+// `vf_stream_finish` not freed before the call returns;
+// `out_probability` is NULL or points to a writable `float`.
+enum VfStatus vf_transcript_language_probability(const struct VfTranscript *transcript,
+                                                 float *out_probability);
+
 // The duration of the audio in seconds.
 //
 // # Safety
@@ -1231,6 +1328,41 @@ enum VfStatus vf_transcript_segment_count(const struct VfTranscript *transcript,
 enum VfStatus vf_transcript_segment(const struct VfTranscript *transcript,
                                     size_t index,
                                     struct VfSegment *out_segment);
+
+// The number of words of segment `segment` (0-based): 0 unless the
+// transcription asked for word timestamps (`word_timestamps` in
+// `VfTranscribeOptions`); `VF_ERROR_INVALID_ARGUMENT` past the last segment.
+//
+// # Safety
+// `transcript` is NULL or a transcript from `vf_engine_transcribe_*` or
+// `vf_stream_finish` not freed before the call returns; `out_count` is NULL
+// or points to a writable `size_t`.
+enum VfStatus vf_transcript_word_count(const struct VfTranscript *transcript,
+                                       size_t segment,
+                                       size_t *out_count);
+
+// Word `index` of segment `segment` (both 0-based);
+// `VF_ERROR_INVALID_ARGUMENT` past the end. Its text is valid until the
+// transcript is freed.
+//
+// ```c
+// size_t words;
+// vf_transcript_word_count(transcript, i, &words);
+// for (size_t w = 0; w < words; w++) {
+//     VfWord word;
+//     vf_transcript_word(transcript, i, w, &word);
+//     printf("[%.2f-%.2f %.2f]%s\n", word.start, word.end, word.probability, word.word);
+// }
+// ```
+//
+// # Safety
+// `transcript` is NULL or a transcript from `vf_engine_transcribe_*` or
+// `vf_stream_finish` not freed before the call returns; `out_word` is NULL
+// or points to a writable `VfWord`.
+enum VfStatus vf_transcript_word(const struct VfTranscript *transcript,
+                                 size_t segment,
+                                 size_t index,
+                                 struct VfWord *out_word);
 
 // Frees a transcript; NULL does nothing.
 //

@@ -4,18 +4,8 @@ mod common;
 
 use std::process::Command;
 
+use common::program::transcribe as voiceflow;
 use common::{fixture, model_dir};
-
-fn voiceflow(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_voiceflow"))
-        .arg("transcribe")
-        .arg("--model")
-        .arg(model_dir())
-        .args(["--threads", "1"])
-        .args(args)
-        .output()
-        .expect("voiceflow runs")
-}
 
 /// The stdout of a successful run, one JSON value per line.
 fn json_lines(out: std::process::Output) -> Vec<serde_json::Value> {
@@ -102,6 +92,54 @@ fn text_goes_to_stdout_and_timings_to_stderr() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("sailor"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("real-time factor"));
+}
+
+#[test]
+fn every_decoding_option_is_a_flag_and_a_bad_value_is_named() {
+    let sailor = fixture("sailor.wav");
+    let sailor = sailor.to_str().unwrap();
+    let out = voiceflow(&[
+        "--language",
+        "auto",
+        "--best-of",
+        "2",
+        "--temperatures",
+        "0,0.5",
+        "--no-speech-threshold",
+        "off",
+        "--condition-on-previous-text",
+        "false",
+        "--seed",
+        "7",
+        "--vad-filter",
+        "--vad-speech-pad-ms",
+        "200",
+        sailor,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sailor"));
+    assert!(stderr.contains("language: en (1.00)"), "{stderr}");
+
+    for (args, named) in [
+        (&["--temperatures", "0,-1"][..], "temperatures"),
+        (&["--patience", "0"][..], "patience"),
+        (
+            &["--vad-filter", "--vad-threshold", "2"][..],
+            "vad_threshold",
+        ),
+    ] {
+        let out = voiceflow(&[args, &[sailor]].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            stderr.contains(&format!("invalid option {named} = ")),
+            "{stderr}"
+        );
+    }
+    // A --vad-* flag without --vad-filter is a usage error.
+    let out = voiceflow(&["--vad-threshold", "0.4", sailor]);
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

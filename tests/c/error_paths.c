@@ -177,6 +177,45 @@ static void engine_errors(const char *model_dir) {
     vf_engine_free(engine);
 }
 
+/* Word timestamps through the accessors: report.wav's words, in order, each
+ * with its time and probability; indexes past the end are refused. */
+static void word_timestamps(const char *model_dir) {
+    VfEngine *engine = NULL;
+    EXPECT(vf_engine_new(model_dir, NULL, &engine), VF_OK);
+    VfTranscribeOptions options;
+    EXPECT(vf_transcribe_options_default(&options, sizeof options), VF_OK);
+    options.word_timestamps = true;
+    VfTranscript *transcript = NULL;
+    EXPECT(vf_engine_transcribe_file(engine, "tests/fixtures/speech/report.wav", &options,
+                                     &transcript),
+           VF_OK);
+    size_t segments = 0, words = 0, total = 0;
+    EXPECT(vf_transcript_segment_count(transcript, &segments), VF_OK);
+    TRUE_THAT(segments > 0);
+    float previous = 0.0f;
+    VfWord word;
+    for (size_t i = 0; i < segments; i++) {
+        EXPECT(vf_transcript_word_count(transcript, i, &words), VF_OK);
+        TRUE_THAT(words > 0);
+        for (size_t w = 0; w < words; w++) {
+            EXPECT(vf_transcript_word(transcript, i, w, &word), VF_OK);
+            TRUE_THAT(word.word != NULL && word.word[0] != '\0');
+            TRUE_THAT(word.start >= previous && word.start <= word.end);
+            TRUE_THAT(word.probability >= 0.0f && word.probability <= 1.0f);
+            previous = word.start;
+        }
+        EXPECT(vf_transcript_word(transcript, i, words, &word), VF_ERROR_INVALID_ARGUMENT);
+        TRUE_THAT(word.word == NULL);
+        total += words;
+    }
+    TRUE_THAT(total >= 10); /* "Please send the quarterly report to the finance team by Friday." */
+    EXPECT(vf_transcript_word_count(transcript, segments, &words), VF_ERROR_INVALID_ARGUMENT);
+    EXPECT(vf_transcript_word(transcript, segments, 0, &word), VF_ERROR_INVALID_ARGUMENT);
+    EXPECT(vf_transcript_word_count(NULL, 0, &words), VF_ERROR_NULL_POINTER);
+    vf_transcript_free(transcript);
+    vf_engine_free(engine);
+}
+
 /* An ONNX Runtime error keeps its text: a model folder whose encoder is not an
  * ONNX graph fails with our context followed by ONNX Runtime's message. */
 static void onnx_runtime_errors(const char *model_dir, const char *scratch) {
@@ -288,6 +327,7 @@ int main(int argc, char **argv) {
     }
     arguments_and_messages();
     engine_errors(argv[1]);
+    word_timestamps(argv[1]);
     onnx_runtime_errors(argv[1], argv[2]);
     store_errors(argv[2]);
     enhancer_errors();

@@ -67,3 +67,16 @@ pub fn terminate(child: &Child) {
     // cannot have been reused by another process.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
 }
+
+/// Runs `voiceflow transcribe --model <tiny.en> --threads 1` with `args` to
+/// the end.
+pub fn transcribe(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_voiceflow"))
+        .arg("transcribe")
+        .arg("--model")
+        .arg(model_dir())
+        .args(["--threads", "1"])
+        .args(args)
+        .output()
+        .expect("voiceflow runs")
+}

@@ -311,6 +311,70 @@ def test_short_window_decodes_like_ct2(model):
     assert words(text) == words(manifest()["report.wav"])
 
 
+def _numpy_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def test_alignment_scores_give_ct2s_alignment(model):
+    """`alignment_scores` are the cross-attention scores of the config's alignment heads: over
+    report.wav's text behind <|notimestamps|> (openai's find_alignment), both branches give the
+    same scores, and the word-timing inputs they make (per-head attention renormalised over the
+    audio's frames, the token probabilities) lead to CTranslate2's own `align`: the same token
+    probabilities and the same DTW path through the frames, computed here the way openai does."""
+    pcm, _ = read_int16("report.wav")
+    audio = pcm[:, 0].astype(np.float32) / 32768
+    frames = -(-len(audio) // HOP_LENGTH)
+    mel = FeatureExtractor()(audio, padding=WINDOW_SAMPLES)[None, :, :3000].astype(np.float32)
+    hidden = model.encoder.run(None, {"input_features": mel})[0]
+    sot = model.prompt()[:-1]  # start of transcript (and language, task): no <|notimestamps|>
+    text = model.ct2.generate(_ct2_input(mel), [model.prompt()], beam_size=1)[0].sequences_ids[0]
+    sequence = [*sot, model.generation["no_timestamps_token_id"], *text, model.eot]
+    decoder = MergedDecoder(model, hidden)
+    first = decoder.run(sequence, use_cache_branch=False)
+    heads = len(model.generation["alignment_heads"])
+    assert first["alignment_scores"].shape == (1, heads, len(sequence), 1500)
+    cached = decoder.run_feeds({**token_feeds([sequence]), **_past_from(first, "encoder")},
+                               use_cache_branch=True)
+    np.testing.assert_allclose(cached["alignment_scores"], first["alignment_scores"], rtol=0,
+                               atol=ROW_TOLERANCE * np.abs(first["alignment_scores"]).max())
+
+    (reference,) = model.ct2.align(_ct2_input(mel), sot, [text], frames)
+    # Token probabilities: softmax over the text vocabulary of the rows that predict the text;
+    # logits within LOGITS_TOLERANCE move a probability by at most ~2x that.
+    rows = first["logits"][0, len(sot):len(sot) + len(text), :model.eot]
+    probs = _numpy_softmax(rows)[np.arange(len(text)), text]
+    np.testing.assert_allclose(probs, reference.text_token_probs, rtol=0,
+                               atol=2 * LOGITS_TOLERANCE[model.name])
+
+    weights = _numpy_softmax(first["alignment_scores"][0, :, :, :frames // 2])
+    weights = (weights - weights.mean(axis=1, keepdims=True)) / weights.std(axis=1, keepdims=True)
+    padded = np.pad(weights, ((0, 0), (0, 0), (3, 3)), mode="reflect")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 7, axis=-1)
+    matrix = np.median(windows, axis=-1).mean(axis=0)[len(sot):-1]
+    path = _dtw(-matrix)
+    assert path == [tuple(pair) for pair in reference.alignments]
+
+
+def _dtw(cost: np.ndarray) -> list[tuple[int, int]]:
+    """openai's dtw_cpu: the cheapest monotonic path through `cost`, ties to the right."""
+    n, m = cost.shape
+    total = np.full((n + 1, m + 1), np.inf)
+    total[0, 0] = 0
+    step = np.zeros((n + 1, m + 1), np.int8)
+    for j in range(1, m + 1):
+        for i in range(1, n + 1):
+            c = (total[i - 1, j - 1], total[i - 1, j], total[i, j - 1])
+            t = 0 if c[0] < c[1] and c[0] < c[2] else 1 if c[1] < c[0] and c[1] < c[2] else 2
+            total[i, j] = cost[i - 1, j - 1] + c[t]
+            step[i, j] = t
+    path, i, j = [], n, m
+    while i > 0 and j > 0:
+        path.append((i - 1, j - 1))
+        i, j = (i - 1, j - 1) if step[i, j] == 0 else (i - 1, j) if step[i, j] == 1 else (i, j - 1)
+    return path[::-1]
+
+
 def test_no_speech_probability_matches_ct2(model, features):
     """Logits at the <|startoftranscript|> position (not just the last one) are right."""
     mel = features["noise"]
@@ -592,7 +656,9 @@ def test_model_interface(tiny):
                 heads, "encoder_sequence_length_out", 64]
             assert f"present.{i}.decoder.{kind}" in outputs
             assert f"present.{i}.encoder.{kind}" in outputs
-    assert len(inputs) == 5 + 4 * layers and len(outputs) == 1 + 4 * layers
+    assert outputs["alignment_scores"] == (
+        "tensor(float)", ["batch_size", 8, "decoder_sequence_length", "encoder_sequence_length_out"])
+    assert len(inputs) == 5 + 4 * layers and len(outputs) == 2 + 4 * layers
 
     for name in ("encoder_model.onnx", "decoder_model_merged.onnx"):
         proto = onnx.load(tiny.onnx_dir / name)

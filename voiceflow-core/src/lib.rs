@@ -55,4 +55,4 @@ pub use context::Context;
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use model::ModelInfo;
-pub use transcript::{Progress, Segment, Timings, Transcript};
+pub use transcript::{CueUnit, Progress, Segment, Timings, Transcript, Word};

@@ -19,6 +19,25 @@ pub struct Segment {
     pub no_speech_prob: f32,
     /// Sampling temperature that produced the accepted decoding (0 = greedy/beam).
     pub temperature: f32,
+    /// The segment's words with their times, when
+    /// [`crate::TranscribeOptions::word_timestamps`] asked for them; empty
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<Word>,
+}
+
+/// One word of a segment with its time (word timestamps).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    /// The word as it appears in the text, with its leading space and the
+    /// punctuation attached to it (`" Hello,"`).
+    pub word: String,
+    /// Start time in seconds from the beginning of the audio.
+    pub start: f32,
+    /// End time in seconds from the beginning of the audio.
+    pub end: f32,
+    /// Mean probability of the word's tokens, from 0 to 1.
+    pub probability: f32,
 }
 
 /// Wall-clock time spent in each stage of one transcription, in seconds.
@@ -30,7 +49,8 @@ pub struct Timings {
     pub mel_s: f64,
     /// Running the encoder.
     pub encoder_s: f64,
-    /// Running the decoder (all steps, all windows, language detection included).
+    /// Running the decoder (all steps, all windows, language detection and
+    /// the alignment of word timestamps included).
     pub decoder_s: f64,
     /// The whole call, end to end.
     pub total_s: f64,
@@ -87,34 +107,70 @@ fn clock(seconds: f32, sep: char) -> String {
     )
 }
 
+/// What one subtitle cue shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CueUnit {
+    /// A segment per cue.
+    #[default]
+    Segment,
+    /// A word per cue (needs word timestamps; segments without words give
+    /// no cues).
+    Word,
+}
+
 impl Transcript {
     /// The segments as SubRip subtitles.
     pub fn to_srt(&self) -> String {
+        self.to_srt_by(CueUnit::Segment)
+    }
+
+    /// The segments as WebVTT subtitles.
+    pub fn to_vtt(&self) -> String {
+        self.to_vtt_by(CueUnit::Segment)
+    }
+
+    /// SubRip subtitles with a cue per segment or per word.
+    pub fn to_srt_by(&self, unit: CueUnit) -> String {
         let mut out = String::new();
-        for (i, s) in self.segments.iter().enumerate() {
+        for (i, (start, end, text)) in self.cues(unit).enumerate() {
             out.push_str(&format!(
-                "{}\n{} --> {}\n{}\n\n",
+                "{}\n{} --> {}\n{text}\n\n",
                 i + 1,
-                clock(s.start, ','),
-                clock(s.end, ','),
-                s.text
+                clock(start, ','),
+                clock(end, ','),
             ));
         }
         out
     }
 
-    /// The segments as WebVTT subtitles.
-    pub fn to_vtt(&self) -> String {
+    /// WebVTT subtitles with a cue per segment or per word.
+    pub fn to_vtt_by(&self, unit: CueUnit) -> String {
         let mut out = String::from("WEBVTT\n\n");
-        for s in &self.segments {
+        for (start, end, text) in self.cues(unit) {
             out.push_str(&format!(
-                "{} --> {}\n{}\n\n",
-                clock(s.start, '.'),
-                clock(s.end, '.'),
-                s.text
+                "{} --> {}\n{text}\n\n",
+                clock(start, '.'),
+                clock(end, '.'),
             ));
         }
         out
+    }
+
+    /// `(start, end, text)` of each cue.
+    fn cues(&self, unit: CueUnit) -> Box<dyn Iterator<Item = (f32, f32, &str)> + '_> {
+        match unit {
+            CueUnit::Segment => Box::new(
+                self.segments
+                    .iter()
+                    .map(|s| (s.start, s.end, s.text.as_str())),
+            ),
+            CueUnit::Word => Box::new(
+                self.segments
+                    .iter()
+                    .flat_map(|s| &s.words)
+                    .map(|w| (w.start, w.end, w.word.trim())),
+            ),
+        }
     }
 }
 
@@ -131,6 +187,7 @@ mod tests {
             avg_logprob: -0.2,
             no_speech_prob: 0.01,
             temperature: 0.0,
+            words: vec![],
         };
         Transcript {
             text: "Hello there. General Kenobi.".into(),
@@ -152,6 +209,33 @@ mod tests {
             "1\n00:00:00,000 --> 00:00:02,500\nHello there.\n\n\
              2\n01:01:01,250 --> 01:01:03,000\nGeneral Kenobi.\n\n"
         );
+    }
+
+    #[test]
+    fn word_cues_show_one_word_each() {
+        let mut t = transcript();
+        t.segments[0].words = vec![
+            Word {
+                word: " Hello".into(),
+                start: 0.0,
+                end: 0.6,
+                probability: 0.9,
+            },
+            Word {
+                word: " there.".into(),
+                start: 0.6,
+                end: 1.25,
+                probability: 0.8,
+            },
+        ];
+        assert_eq!(
+            t.to_srt_by(CueUnit::Word),
+            "1\n00:00:00,000 --> 00:00:00,600\nHello\n\n\
+             2\n00:00:00,600 --> 00:00:01,250\nthere.\n\n"
+        );
+        assert!(t
+            .to_vtt_by(CueUnit::Word)
+            .ends_with("00:00:00.600 --> 00:00:01.250\nthere.\n\n"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyType};
+use voiceflow_core::vad::VadOptions;
 use voiceflow_core::{self as core, EngineConfig, Error, Task, TranscribeOptions};
 
 use crate::audio::AudioInput;
@@ -13,9 +14,11 @@ use crate::errors::to_py_err;
 use crate::stream::Stream;
 use crate::transcript::{ModelInfo, Progress, Segment, Transcript};
 
-/// Speech-to-text with one Whisper model (a converted model folder).
+/// Speech-to-text with one Whisper model: a converted model folder, or the
+/// name of an installed model ("tiny.en": the folder whisper-tiny.en of
+/// models_dir(); `python -m voiceflow.models install tiny.en` installs it).
 ///
-/// Engine(model_dir, *, threads=None, instances=1, runtime_library=None,
+/// Engine(model, *, threads=None, instances=1, runtime_library=None,
 /// max_audio_duration_s=None, max_concurrent=50, max_queued=100, batching=True)
 ///
 /// `threads`: ONNX Runtime threads per operator, 1 to 1024 (default: all
@@ -37,11 +40,11 @@ pub struct Engine(Arc<core::Engine>);
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (model_dir, *, threads=None, instances=1, runtime_library=None, max_audio_duration_s=None, max_concurrent=50, max_queued=100, batching=true))]
+    #[pyo3(signature = (model, *, threads=None, instances=1, runtime_library=None, max_audio_duration_s=None, max_concurrent=50, max_queued=100, batching=true))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        model_dir: PathBuf,
+        model: PathBuf,
         threads: Option<usize>,
         instances: usize,
         runtime_library: Option<PathBuf>,
@@ -50,7 +53,7 @@ impl Engine {
         max_queued: usize,
         batching: bool,
     ) -> PyResult<Self> {
-        let mut config = EngineConfig::new(model_dir);
+        let mut config = EngineConfig::new(model);
         if let Some(threads) = threads {
             config.intra_op_threads = threads;
         }
@@ -75,18 +78,45 @@ impl Engine {
     /// at `sample_rate` (1 to 384000 Hz), or
     /// the bytes of an audio file (WAV, FLAC, MP3, Ogg Vorbis, M4A/AAC), or a
     /// path to one (their own rate is used).
-    /// `language`: a code such as "en"; None detects it. `task`:
-    /// "transcribe" or "translate". `beam_size`: 1 (greedy) to 128.
     /// `on_segment(segment, progress)` is
     /// called with each segment as it is decoded; returning False stops
     /// (the transcript then holds the segments so far); an exception it
-    /// raises stops the transcription and is raised here. `timeout`: the
+    /// raises stops the transcription and is raised here.
+    ///
+    /// The options are those of `voiceflow_core::TranscribeOptions`, by the
+    /// same names; a value out of range raises InvalidArgumentError naming
+    /// it. `language`: a code such as "en"; None or "auto" detects it (on
+    /// the first speech). `task`: "transcribe" or "translate". `beam_size`:
+    /// 1 (greedy) to 128; `patience`: beam search stops when
+    /// round(beam_size * patience) beams finished. `best_of`: samples drawn
+    /// at each temperature above 0, 1 to 128. `temperatures`: tried in order
+    /// until a decoding passes the thresholds (None: 0, 0.2, ..., 1.0).
+    /// `compression_ratio_threshold`, `logprob_threshold`: fall back to the
+    /// next temperature when the text's compression ratio is above, or its
+    /// average log-probability below, these; `no_speech_threshold`: a window
+    /// counts as silence above this no-speech probability;
+    /// `unreliable_no_speech_threshold`: a window that failed every
+    /// temperature is dropped above this no-speech probability (None for
+    /// any threshold: no such check). `condition_on_previous_text`: prompt
+    /// each window with the previous one's text; `initial_prompt`: text that
+    /// primes the first window. `timestamps`: timed segments;
+    /// `word_timestamps`: word-level timestamps from cross-attention
+    /// alignment. `seed`: for sampling above temperature 0. `timeout`: the
     /// longest the call may take in seconds, waiting for a turn included
     /// (RequestTimeoutError after it); None waits as long as it takes.
-    /// `short_windows`: encode a window with less than 30 s of audio at its
-    /// own length (rounded up to 5 s) instead of padding it: faster; the
-    /// text may differ from Whisper's.
-    #[pyo3(signature = (audio, sample_rate=16000, *, language=None, task="transcribe", beam_size=1, initial_prompt=None, timestamps=true, on_segment=None, timeout=None, short_windows=false))]
+    /// `vad_filter`: transcribe only the speech Silero voice activity
+    /// detection finds, tuned by the `vad_*` arguments (faster-whisper's
+    /// defaults; `vad_model`: the silero_vad.onnx path, default silero-vad/
+    /// beside the model folder; `vad_neg_threshold` None: vad_threshold -
+    /// 0.15; `vad_max_speech_duration_s` None: no limit). `short_windows`:
+    /// encode a window with less than 30 s of audio at its own length
+    /// (rounded up to 5 s) instead of padding it: faster; the text may
+    /// differ from Whisper's.
+    #[pyo3(signature = (audio, sample_rate=16000, *, language=None, task="transcribe", beam_size=1, best_of=5, patience=1.0, temperatures=None, compression_ratio_threshold=Some(2.4), logprob_threshold=Some(-1.0), no_speech_threshold=Some(0.6), unreliable_no_speech_threshold=Some(0.5), condition_on_previous_text=true, initial_prompt=None, timestamps=true, word_timestamps=false, seed=0, timeout=None, vad_filter=false, vad_model=None, vad_threshold=0.5, vad_neg_threshold=None, vad_min_speech_duration_ms=0, vad_min_silence_duration_ms=2000, vad_speech_pad_ms=400, vad_max_speech_duration_s=None, vad_min_silence_at_max_speech_ms=98, short_windows=false, on_segment=None))]
+    // pyo3 shows `Some(..)` defaults as `...`; spell the signature out.
+    #[pyo3(
+        text_signature = "(self, /, audio, sample_rate=16000, *, language=None, task='transcribe', beam_size=1, best_of=5, patience=1.0, temperatures=None, compression_ratio_threshold=2.4, logprob_threshold=-1.0, no_speech_threshold=0.6, unreliable_no_speech_threshold=0.5, condition_on_previous_text=True, initial_prompt=None, timestamps=True, word_timestamps=False, seed=0, timeout=None, vad_filter=False, vad_model=None, vad_threshold=0.5, vad_neg_threshold=None, vad_min_speech_duration_ms=0, vad_min_silence_duration_ms=2000, vad_speech_pad_ms=400, vad_max_speech_duration_s=None, vad_min_silence_at_max_speech_ms=98, short_windows=False, on_segment=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn transcribe(
         &self,
@@ -96,30 +126,71 @@ impl Engine {
         language: Option<String>,
         task: &str,
         beam_size: usize,
+        best_of: usize,
+        patience: f32,
+        temperatures: Option<Vec<f32>>,
+        compression_ratio_threshold: Option<f32>,
+        logprob_threshold: Option<f32>,
+        no_speech_threshold: Option<f32>,
+        unreliable_no_speech_threshold: Option<f32>,
+        condition_on_previous_text: bool,
         initial_prompt: Option<String>,
         timestamps: bool,
-        on_segment: Option<Py<PyAny>>,
+        word_timestamps: bool,
+        seed: u64,
         timeout: Option<f64>,
+        vad_filter: bool,
+        vad_model: Option<PathBuf>,
+        vad_threshold: f32,
+        vad_neg_threshold: Option<f32>,
+        vad_min_speech_duration_ms: u32,
+        vad_min_silence_duration_ms: u32,
+        vad_speech_pad_ms: u32,
+        vad_max_speech_duration_s: Option<f32>,
+        vad_min_silence_at_max_speech_ms: u32,
         short_windows: bool,
+        on_segment: Option<Py<PyAny>>,
     ) -> PyResult<Transcript> {
         let timeout = timeout
             .map(|seconds| {
                 std::time::Duration::try_from_secs_f64(seconds).map_err(|_| {
-                    to_py_err(Error::InvalidArgument(format!(
-                        "timeout must be a finite number of seconds >= 0, got {seconds}"
-                    )))
+                    to_py_err(Error::invalid_option(
+                        "timeout",
+                        seconds,
+                        "a finite number of seconds >= 0",
+                    ))
                 })
             })
             .transpose()?;
+        let defaults = TranscribeOptions::default();
         let options = TranscribeOptions {
             language,
             task: parse_task(task)?,
             beam_size,
+            best_of,
+            patience,
+            temperatures: temperatures.unwrap_or(defaults.temperatures),
+            compression_ratio_threshold,
+            logprob_threshold,
+            no_speech_threshold,
+            unreliable_no_speech_threshold,
+            condition_on_previous_text,
             initial_prompt,
             timestamps,
+            word_timestamps,
+            seed,
             timeout,
+            vad_filter: vad_filter.then(|| VadOptions {
+                model: vad_model,
+                threshold: vad_threshold,
+                neg_threshold: vad_neg_threshold,
+                min_speech_duration_ms: vad_min_speech_duration_ms,
+                min_silence_duration_ms: vad_min_silence_duration_ms,
+                speech_pad_ms: vad_speech_pad_ms,
+                max_speech_duration_s: vad_max_speech_duration_s.unwrap_or(f32::INFINITY),
+                min_silence_at_max_speech_ms: vad_min_silence_at_max_speech_ms,
+            }),
             short_windows,
-            ..TranscribeOptions::default()
         };
         let input = AudioInput::extract(audio, sample_rate)?;
         let mut raised: Option<PyErr> = None;
@@ -255,8 +326,19 @@ fn parse_task(name: &str) -> PyResult<Task> {
     match name {
         "transcribe" => Ok(Task::Transcribe),
         "translate" => Ok(Task::Translate),
-        other => Err(to_py_err(Error::InvalidArgument(format!(
-            "task must be \"transcribe\" or \"translate\", got {other:?}"
-        )))),
+        other => Err(to_py_err(Error::invalid_option(
+            "task",
+            other,
+            "\"transcribe\" or \"translate\"",
+        ))),
     }
+}
+
+/// The folder where a model name given to Engine is looked for (and where
+/// `python -m voiceflow.models install` puts models): $VOICEFLOW_MODELS,
+/// else $XDG_DATA_HOME/voiceflow/models, else ~/.local/share/voiceflow/models;
+/// None when neither these nor HOME are set.
+#[pyfunction]
+pub fn models_dir() -> Option<PathBuf> {
+    core::model::registry::models_dir()
 }

@@ -1,5 +1,5 @@
 //! Python views of what a transcription returns: `Transcript`, `Segment`,
-//! `Timings`, `Progress`, and the engine's `ModelInfo`.
+//! `Word`, `Timings`, `Progress`, and the engine's `ModelInfo`.
 
 use pyo3::prelude::*;
 use voiceflow_core as core;
@@ -22,6 +22,44 @@ pub struct Segment {
     no_speech_prob: f32,
     /// Sampling temperature that produced the accepted decoding (0 = greedy/beam).
     temperature: f32,
+    /// The segment's words with their times when the transcription asked
+    /// for word timestamps (`word_timestamps=True`); empty otherwise.
+    words: Vec<Word>,
+}
+
+/// One word of a segment with its time (word timestamps).
+#[pyclass(frozen, get_all, module = "voiceflow")]
+#[derive(Clone)]
+pub struct Word {
+    /// The word with its leading space and attached punctuation (`" Hello,"`).
+    word: String,
+    /// Start time in seconds from the beginning of the audio.
+    start: f32,
+    /// End time in seconds from the beginning of the audio.
+    end: f32,
+    /// Mean probability of the word's tokens, from 0 to 1.
+    probability: f32,
+}
+
+impl From<&core::Word> for Word {
+    fn from(w: &core::Word) -> Self {
+        Word {
+            word: w.word.clone(),
+            start: w.start,
+            end: w.end,
+            probability: w.probability,
+        }
+    }
+}
+
+#[pymethods]
+impl Word {
+    fn __repr__(&self) -> String {
+        format!(
+            "Word(word={:?}, start={:.2}, end={:.2}, probability={:.2})",
+            self.word, self.start, self.end, self.probability
+        )
+    }
 }
 
 impl From<&core::Segment> for Segment {
@@ -34,6 +72,7 @@ impl From<&core::Segment> for Segment {
             avg_logprob: s.avg_logprob,
             no_speech_prob: s.no_speech_prob,
             temperature: s.temperature,
+            words: s.words.iter().map(Word::from).collect(),
         }
     }
 }

@@ -29,6 +29,24 @@ struct Request {
     prompt: Option<String>,
     format: Format,
     temperature: Option<f32>,
+    /// `timestamp_granularities[]`: none given means segments only.
+    granularities: Granularities,
+}
+
+/// Which timestamps `verbose_json` carries (`timestamp_granularities[]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Granularities {
+    /// `word` was asked for: a `words` list (word timestamps).
+    word: bool,
+    /// `segment` was asked for.
+    segment: bool,
+}
+
+impl Granularities {
+    /// Segments are in the response unless only words were asked for.
+    fn segments(&self) -> bool {
+        self.segment || !self.word
+    }
 }
 
 /// `response_format`.
@@ -83,9 +101,10 @@ impl ApiError {
 
     fn from_error(error: &Error) -> ApiError {
         let (status, kind) = match error {
-            Error::InvalidAudio(_) | Error::InvalidAudioFile { .. } | Error::InvalidArgument(_) => {
-                (StatusCode::BAD_REQUEST, "invalid_request_error")
-            }
+            Error::InvalidAudio(_)
+            | Error::InvalidAudioFile { .. }
+            | Error::InvalidArgument(_)
+            | Error::InvalidOption { .. } => (StatusCode::BAD_REQUEST, "invalid_request_error"),
             Error::Overloaded { .. } | Error::QueueFull { .. } | Error::Closed(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "server_overloaded")
             }
@@ -95,11 +114,11 @@ impl ApiError {
         ApiError {
             status,
             kind,
-            param: matches!(
-                error,
-                Error::InvalidAudio(_) | Error::InvalidAudioFile { .. }
-            )
-            .then_some("file"),
+            param: match error {
+                Error::InvalidAudio(_) | Error::InvalidAudioFile { .. } => Some("file"),
+                Error::InvalidOption { option, .. } => Some(*option),
+                _ => None,
+            },
             message: voiceflow_core::error::chain(error),
         }
     }
@@ -180,7 +199,15 @@ async fn transcribe(
     let file = request
         .file
         .ok_or_else(|| ApiError::invalid("file", "the form has no file field"))?;
+    let words = request.granularities.word;
+    if words && request.format != Format::VerboseJson {
+        return Err(ApiError::invalid(
+            "timestamp_granularities",
+            "timestamp_granularities needs response_format verbose_json",
+        ));
+    }
     let mut options = TranscribeOptions {
+        word_timestamps: words,
         language: request.language,
         initial_prompt: request.prompt.filter(|p| !p.trim().is_empty()),
         timeout: Some(secs(state.0.config.http.request_timeout_s)),
@@ -210,7 +237,7 @@ async fn transcribe(
     .await
     .map_err(|e| ApiError::from_error(&Error::inference_from("the task failed", e)))?
     .map_err(|e| ApiError::from_error(&e))?;
-    Ok(render(&transcript, request.format))
+    Ok(render(&transcript, request.format, request.granularities))
 }
 
 /// Reads the multipart form; unknown fields are ignored, as OpenAI's API
@@ -229,6 +256,16 @@ async fn read_form(mut multipart: Multipart) -> Result<Request, ApiError> {
             "language" => request.language = Some(value).filter(|l| !l.is_empty()),
             "prompt" => request.prompt = Some(value),
             "response_format" => request.format = Format::parse(&value)?,
+            "timestamp_granularities[]" | "timestamp_granularities" => match value.trim() {
+                "word" => request.granularities.word = true,
+                "segment" => request.granularities.segment = true,
+                other => {
+                    return Err(ApiError::invalid(
+                        "timestamp_granularities",
+                        format!("timestamp_granularities must be word or segment, got {other:?}"),
+                    ))
+                }
+            },
             "temperature" => {
                 let t = value.trim().parse::<f32>().map_err(|_| {
                     ApiError::invalid(
@@ -259,8 +296,9 @@ fn form_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     }
 }
 
-/// The transcript in the requested format.
-fn render(t: &Transcript, format: Format) -> Response {
+/// The transcript in the requested format (`verbose_json` with the
+/// timestamps of `granularities`).
+fn render(t: &Transcript, format: Format, granularities: Granularities) -> Response {
     let plain = |body: String| {
         ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
     };
@@ -289,14 +327,24 @@ fn render(t: &Transcript, format: Format) -> Response {
                     })
                 })
                 .collect();
-            Json(json!({
+            let mut body = json!({
                 "task": "transcribe",
                 "language": t.language,
                 "duration": t.duration_s,
                 "text": t.text,
-                "segments": segments,
-            }))
-            .into_response()
+            });
+            if granularities.segments() {
+                body["segments"] = segments.into();
+            }
+            if granularities.word {
+                // OpenAI's shape: one list for the whole text, words without spaces.
+                let words: Vec<Value> = (t.segments.iter())
+                    .flat_map(|s| &s.words)
+                    .map(|w| json!({"word": w.word.trim(), "start": w.start, "end": w.end}))
+                    .collect();
+                body["words"] = words.into();
+            }
+            Json(body).into_response()
         }
     }
 }

@@ -2,7 +2,10 @@
 //! (160 padding samples) is read in 30-s windows; each window is decoded with
 //! fallback, cut into segments at timestamp pairs, and the next window starts
 //! at the end of the last complete segment. The previous windows' tokens
-//! prompt the next window unless a high temperature was needed.
+//! prompt the next window unless a high temperature was needed. With word
+//! timestamps, each window's text is aligned with its audio before the
+//! window closes, and (as in openai and faster-whisper) a window that ends
+//! inside a segment continues from that segment's last word.
 
 use std::ops::ControlFlow;
 use std::time::Instant;
@@ -10,6 +13,7 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
+use super::alignment::{window_words, SegmentSpan, WindowText};
 use super::fallback::{decode_with_fallback, needs_fallback, should_skip};
 use super::language::detect_language;
 use super::window::{Prompt, WindowTask};
@@ -39,6 +43,9 @@ pub(crate) struct SplitWindow {
     pub segments: Vec<(f64, f64, Vec<u32>)>,
     /// Frames to move the window forward.
     pub advance: usize,
+    /// Whether the tokens end with a single timestamp (the window's text is
+    /// complete).
+    pub single_timestamp_ending: bool,
 }
 
 /// Cuts a window's tokens into segments at consecutive timestamps (openai's
@@ -64,6 +71,7 @@ pub(crate) fn split_window(
         return SplitWindow {
             segments: vec![(0.0, end, tokens.to_vec())],
             advance: segment_size,
+            single_timestamp_ending,
         };
     }
     if single_timestamp_ending {
@@ -84,6 +92,7 @@ pub(crate) fn split_window(
     SplitWindow {
         segments,
         advance: advance.max(1),
+        single_timestamp_ending,
     }
 }
 
@@ -105,14 +114,30 @@ struct Language {
     token: Option<u32>,
 }
 
-/// The language to transcribe in: known, or to be detected on the first window.
+impl Language {
+    /// A detected language with its prompt token.
+    fn detected(special: &SpecialTokens, code: String, probability: f32) -> Self {
+        Language {
+            token: special.language_token(&code),
+            code,
+            probability,
+        }
+    }
+}
+
+/// The language to transcribe in: known, or to be detected at the first
+/// speech.
 pub(crate) enum LanguageChoice {
     /// English-only model: no language token in the prompt.
     EnglishOnly,
     /// A given language with its token.
     Given(String, u32),
-    /// Detect it on the first window.
-    Detect,
+    /// Detect it on the 30 s of mel from frame `from_frame`, where the
+    /// first speech starts (the engine finds it).
+    Detect {
+        /// The first frame of speech.
+        from_frame: usize,
+    },
 }
 
 /// The width in frames of the window that holds `segment_size` frames: 3000
@@ -144,6 +169,10 @@ pub(crate) fn transcribe(
     let n_ctx = task.limits.n_ctx;
     let content_frames = mel.n_frames.saturating_sub(1);
     let total_s = content_frames as f64 * FRAME_SECONDS;
+    let detect_from = match language {
+        LanguageChoice::Detect { from_frame } => from_frame,
+        _ => 0,
+    };
     let mut language = match language {
         LanguageChoice::EnglishOnly => Some(Language {
             code: "en".into(),
@@ -155,7 +184,7 @@ pub(crate) fn transcribe(
             probability: 1.0,
             token: Some(token),
         }),
-        LanguageChoice::Detect => None,
+        LanguageChoice::Detect { .. } => None,
     };
     let mut all_tokens = match &options.initial_prompt {
         Some(text) if !text.trim().is_empty() => tokenizer.encode_prompt(text)?,
@@ -165,7 +194,22 @@ pub(crate) fn transcribe(
     let mut rng = StdRng::seed_from_u64(options.seed);
     let mut logits = Vec::new();
     let mut segments = Vec::new();
+    if language.is_none() && detect_from > 0 {
+        // The first speech starts later than the first window: detect on a
+        // window of its own that starts there.
+        let started = Instant::now();
+        let size = N_FRAMES.min(content_frames.saturating_sub(detect_from));
+        let window = mel.window_of_width(detect_from, size, N_FRAMES);
+        let mut probe = backend.open_window(window, N_FRAMES)?;
+        timings.encoder_s += started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let (code, probability) = detect_language(probe.as_mut(), special, &mut logits)?;
+        timings.decoder_s += started.elapsed().as_secs_f64();
+        language = Some(Language::detected(special, code, probability));
+    }
     let mut seek = 0;
+    // End of the last segment with words (word timestamps).
+    let mut last_speech = 0.0;
     while seek < content_frames {
         let segment_size = N_FRAMES.min(content_frames - seek);
         let time_offset = seek as f64 * FRAME_SECONDS;
@@ -188,12 +232,7 @@ pub(crate) fn transcribe(
         let started = Instant::now();
         if language.is_none() {
             let (code, probability) = detect_language(decoder.as_mut(), special, &mut logits)?;
-            let token = special.language_token(&code);
-            language = Some(Language {
-                code,
-                probability,
-                token,
-            });
+            language = Some(Language::detected(special, code, probability));
         }
         let sot_sequence =
             special.sot_sequence(language.as_ref().and_then(|l| l.token), options.task);
@@ -241,13 +280,13 @@ pub(crate) fn transcribe(
             &mut rng,
             &mut logits,
         )?;
-        drop(decoder);
         timings.decoder_s += started.elapsed().as_secs_f64();
         if frames < N_FRAMES && needs_fallback(&result, options) {
             // The short window failed the quality thresholds (a loop, low
             // confidence: how a model trained on 30-s windows fails on less):
             // the window is decoded as Whisper decodes it.
-            let mut decoder = open(N_FRAMES)?;
+            drop(decoder);
+            decoder = open(N_FRAMES)?;
             let started = Instant::now();
             result = decode_with_fallback(
                 decoder.as_mut(),
@@ -265,27 +304,80 @@ pub(crate) fn transcribe(
             continue;
         }
         let split = split_window(&result.tokens, special, segment_size);
-        seek += split.advance;
+        let mut spans: Vec<SegmentSpan> = split
+            .segments
+            .iter()
+            .map(|(start, end, tokens)| SegmentSpan {
+                start: (time_offset + start).min(window_end),
+                end: (time_offset + end).min(window_end),
+                text_tokens: tokens.iter().filter(|&&t| t < special.eot).count(),
+            })
+            .collect();
+        let mut words = Vec::new();
+        let mut advance = split.advance;
+        if options.word_timestamps {
+            let started = Instant::now();
+            // The segments' text (not an unfinished last piece, which the
+            // next window decodes again).
+            let text_tokens: Vec<u32> = (split.segments.iter())
+                .flat_map(|(_, _, tokens)| tokens)
+                .copied()
+                .filter(|&t| t < special.eot)
+                .collect();
+            let text = WindowText {
+                sot_sequence: &sot_sequence,
+                text_tokens: &text_tokens,
+                audio_frames: segment_size,
+                time_offset,
+                language: language.as_ref().map_or("en", |l| l.code.as_str()),
+            };
+            words = window_words(
+                decoder.as_mut(),
+                tokenizer,
+                &text,
+                &mut spans,
+                &mut last_speech,
+                &mut logits,
+            )?;
+            timings.decoder_s += started.elapsed().as_secs_f64();
+            // A window cut inside a segment goes on from its last word
+            // (openai's and faster-whisper's seek with word timestamps).
+            if !split.single_timestamp_ending {
+                let last_word_end = words
+                    .iter()
+                    .rev()
+                    .find_map(|w| w.last())
+                    .map(|w| f64::from(w.end))
+                    .or(spans.last().map(|s| s.end));
+                if let Some(end) = last_word_end.filter(|&end| end > time_offset) {
+                    let frame = (end / FRAME_SECONDS).round() as usize;
+                    advance = frame.saturating_sub(seek).max(1);
+                }
+            }
+        }
+        drop(decoder);
+        let mut words = words.into_iter();
+        seek += advance;
         let progress = Progress {
             done_s: (seek as f64 * FRAME_SECONDS).min(total_s),
             total_s,
         };
-        for (start, end, tokens) in split.segments {
-            let start = (time_offset + start).min(window_end);
-            let end = (time_offset + end).min(window_end);
+        for ((_, _, tokens), span) in split.segments.into_iter().zip(spans) {
+            let words = words.next().unwrap_or_default();
             let text = tokenizer.decode_text(&tokens).trim().to_string();
-            if start >= end || text.is_empty() {
+            if span.start >= span.end || text.is_empty() {
                 continue;
             }
             all_tokens.extend_from_slice(&tokens);
             let segment = Segment {
-                start: start as f32,
-                end: end as f32,
+                start: span.start as f32,
+                end: span.end as f32,
                 text,
                 tokens: tokens.into_iter().filter(|&t| t < special.eot).collect(),
                 avg_logprob: result.avg_logprob,
                 no_speech_prob: result.no_speech_prob,
                 temperature: result.temperature,
+                words,
             };
             let flow = on_segment(&segment, progress);
             segments.push(segment);

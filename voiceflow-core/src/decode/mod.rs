@@ -6,13 +6,16 @@
 //! - [`window`]: one 30-s window (prompt, no-speech probability, ranking);
 //! - [`fallback`]: temperature fallback, compression ratio, silence;
 //! - [`language`]: language detection for multilingual models;
-//! - [`longform`]: seeking through audio of any length, segments with times.
+//! - [`longform`]: seeking through audio of any length, segments with times;
+//! - [`alignment`]: word timestamps from the cross-attention of the
+//!   alignment heads (dynamic time warping).
 //!
 //! The algorithms drive the model through two traits, so they can be tested
 //! with scripted logits and know nothing of ONNX Runtime: [`WindowBackend`]
 //! encodes a window and hands out a [`TokenDecoder`] over it. The scheduler
 //! (`crate::scheduler`) implements both, batching the work of every caller.
 
+pub(crate) mod alignment;
 pub(crate) mod beam;
 pub(crate) mod fallback;
 pub(crate) mod filters;
@@ -22,6 +25,7 @@ pub(crate) mod longform;
 pub(crate) mod timestamp_rules;
 pub(crate) mod window;
 
+use self::alignment::CrossAttention;
 use crate::Result;
 
 /// A decoder that extends token sequences one token at a time, keeping its
@@ -43,6 +47,18 @@ pub(crate) trait TokenDecoder {
     /// The current sequences are finished: what the decoder holds for them
     /// may go (the window stays, ready for another [`TokenDecoder::prefill`]).
     fn end(&mut self) {}
+
+    /// Runs `sequence` through the decoder over this window on its own
+    /// (nothing is kept), writes the logits at each of `positions` into
+    /// `out` and returns the alignment heads' cross-attention scores for
+    /// every token of the sequence (word timestamps). Fails with
+    /// [`crate::Error::ModelLacksFeature`] for a model without them.
+    fn align(
+        &mut self,
+        sequence: &[u32],
+        positions: &[usize],
+        out: &mut Vec<f32>,
+    ) -> Result<CrossAttention>;
 }
 
 /// Encodes windows of log-mel frames and decodes over them.
@@ -132,6 +148,17 @@ pub(crate) mod script {
             }
             self.sequences = vec![prompt.to_vec()];
             Ok(())
+        }
+
+        fn align(
+            &mut self,
+            _sequence: &[u32],
+            _positions: &[usize],
+            _out: &mut Vec<f32>,
+        ) -> Result<CrossAttention> {
+            Err(crate::Error::inference(
+                "a scripted decoder has no cross-attention",
+            ))
         }
 
         fn step(&mut self, tokens: &[u32], sources: &[usize], out: &mut Vec<f32>) -> Result<()> {

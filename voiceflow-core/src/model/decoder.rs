@@ -16,6 +16,10 @@ use crate::{Error, Result};
 
 /// Key and value of one layer's attention cache.
 const KV: [&str; 2] = ["key", "value"];
+/// The output with the alignment heads' cross-attention scores
+/// `[batch, heads, seq, frames]` (word timestamps), which graphs converted
+/// before word timestamps existed lack.
+pub(crate) const ALIGNMENT_SCORES: &str = "alignment_scores";
 
 /// Input and output names of one decoder graph.
 #[derive(Debug)]
@@ -38,6 +42,8 @@ struct DecoderIo {
     present_self: Vec<usize>,
     /// Positions of `present.{i}.encoder.{key,value}` (empty for decoder_with_past).
     present_cross: Vec<usize>,
+    /// Position of [`ALIGNMENT_SCORES`], when the graph has it.
+    alignment: Option<usize>,
 }
 
 /// What a graph must offer to play its part.
@@ -112,6 +118,7 @@ impl DecoderIo {
             } else {
                 present_outputs("encoder")?
             },
+            alignment: outputs.iter().position(|o| *o == ALIGNMENT_SCORES),
         };
         if role != Role::WithPast && io.encoder_hidden_states.is_none() {
             return Err(malformed(
@@ -145,10 +152,25 @@ impl DecoderIo {
     }
 }
 
+/// The error of word timestamps asked of a model whose decoder `graph` has
+/// no [`ALIGNMENT_SCORES`] output: it says to re-convert the model.
+pub(crate) fn no_word_timestamps(graph: &Path) -> Error {
+    Error::ModelLacksFeature {
+        path: graph.to_path_buf(),
+        feature: "word timestamps",
+        reason: format!(
+            "the decoder has no `{ALIGNMENT_SCORES}` output (a model converted before word \
+             timestamps existed, or exported by another tool); re-convert it with \
+             scripts/convert_ct2_to_onnx.py"
+        ),
+    }
+}
+
 /// One decoder graph with its names.
 struct Graph {
     session: Session,
     io: DecoderIo,
+    path: PathBuf,
 }
 
 /// What one decoder call is given. Caches hold `2 × layers` values in the
@@ -191,6 +213,8 @@ pub(crate) struct DecoderOutput {
     pub present_self: Vec<DynValue>,
     /// The cross-attention cache, on the first call of a window only.
     pub present_cross: Option<Vec<DynValue>>,
+    /// The alignment heads' cross-attention scores, when the graph has them.
+    pub alignment: Option<DynValue>,
 }
 
 impl Graph {
@@ -200,7 +224,7 @@ impl Graph {
         empty: &DynValue,
         use_cache: &DynValue,
     ) -> Result<DecoderOutput> {
-        let Graph { session, io } = self;
+        let Graph { session, io, .. } = self;
         let seq = feed.ids.len() / feed.batch.max(1);
         let ids = Tensor::from_array(([feed.batch, seq], feed.ids)).map_err(inference)?;
         let mut inputs: Vec<(Cow<'_, str>, SessionInputValue<'_>)> =
@@ -278,10 +302,12 @@ impl Graph {
         } else {
             None
         };
+        let alignment = io.alignment.map(&mut take).transpose()?;
         Ok(DecoderOutput {
             logits,
             present_self,
             present_cross,
+            alignment,
         })
     }
 }
@@ -322,7 +348,7 @@ impl DecoderSession {
     ) -> Result<Self> {
         let graph = |(session, path): (Session, PathBuf), role| {
             let io = DecoderIo::read(&session, &path, layers, role)?;
-            Ok::<_, Error>(Graph { session, io })
+            Ok::<_, Error>(Graph { session, io, path })
         };
         let (first, with_past) = match sessions {
             DecoderSessions::Merged(session, path) => (graph((session, path), Role::Merged)?, None),
@@ -352,6 +378,14 @@ impl DecoderSession {
     pub(crate) fn pads(&self) -> bool {
         let io = |g: &Graph| g.io.position_ids.is_some() && g.io.attention_mask.is_some();
         io(&self.first) && self.with_past.as_ref().is_none_or(io)
+    }
+
+    /// The graph that runs calls given a cross-attention cache (those after
+    /// a window's first, and [`crate::decode::TokenDecoder::align`]) when it
+    /// does not return the alignment heads' scores: no word timestamps.
+    pub(crate) fn lacks_alignment(&self) -> Option<&Path> {
+        let graph = self.with_past.as_ref().unwrap_or(&self.first);
+        graph.io.alignment.is_none().then_some(graph.path.as_path())
     }
 
     /// Runs the decoder. Without `feed.cross` this is a window's first call,

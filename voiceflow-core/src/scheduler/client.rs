@@ -11,6 +11,7 @@ use ort::value::DynValue;
 use super::decoder::DecoderMsg;
 use super::encoder::EncodeJob;
 use super::Scheduler;
+use crate::decode::alignment::CrossAttention;
 use crate::decode::{TokenDecoder, WindowBackend};
 use crate::{Error, Result};
 
@@ -82,7 +83,7 @@ struct WindowDecoder<'a> {
 }
 
 impl WindowDecoder<'_> {
-    fn ask(&self, msg: impl FnOnce(Sender<Result<Vec<f32>>>) -> DecoderMsg) -> Result<Vec<f32>> {
+    fn ask<T>(&self, msg: impl FnOnce(Sender<Result<T>>) -> DecoderMsg) -> Result<T> {
         let (reply, answer) = bounded(1);
         self.client.send(self.inbox, msg(reply))?;
         self.client.wait(answer)
@@ -118,6 +119,22 @@ impl TokenDecoder for WindowDecoder<'_> {
 
     fn end(&mut self) {
         let _ = self.inbox.send(DecoderMsg::End { group: self.group });
+    }
+
+    fn align(
+        &mut self,
+        sequence: &[u32],
+        positions: &[usize],
+        out: &mut Vec<f32>,
+    ) -> Result<CrossAttention> {
+        let (logits, attention) = self.ask(|reply| DecoderMsg::Align {
+            group: self.group,
+            sequence: sequence.to_vec(),
+            positions: positions.to_vec(),
+            reply,
+        })?;
+        *out = logits;
+        Ok(attention)
     }
 }
 

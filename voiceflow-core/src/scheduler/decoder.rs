@@ -19,7 +19,8 @@ use ort::session::SessionInputValue;
 use ort::value::{DynValue, Tensor};
 
 use super::lane::{CacheDims, Joiner, Lane, NewRow, Source};
-use crate::model::decoder::{DecoderFeed, DecoderSession, Padding};
+use crate::decode::alignment::CrossAttention;
+use crate::model::decoder::{no_word_timestamps, DecoderFeed, DecoderSession, Padding};
 use crate::model::session::inference;
 use crate::{Error, Result};
 
@@ -58,6 +59,18 @@ pub(crate) enum DecoderMsg {
         sources: Vec<usize>,
         /// Where the logits go.
         reply: Reply,
+    },
+    /// Run `sequence` alone over the window, keeping nothing; answers the
+    /// logits at `positions` and the alignment heads' cross-attention.
+    Align {
+        /// The window.
+        group: u64,
+        /// The tokens.
+        sequence: Vec<u32>,
+        /// Positions in the sequence whose logits are wanted.
+        positions: Vec<usize>,
+        /// Where the logits and the cross-attention go.
+        reply: Sender<Result<(Vec<f32>, CrossAttention)>>,
     },
     /// The window's sequences are finished (the window stays open).
     End {
@@ -250,6 +263,14 @@ impl Worker {
                     let _ = reply.send(Err(e));
                 }
             }
+            DecoderMsg::Align {
+                group,
+                sequence,
+                positions,
+                reply,
+            } => {
+                let _ = reply.send(self.align(group, &sequence, &positions));
+            }
             DecoderMsg::End { group } => {
                 // When the window's cross cache cannot be copied out of the
                 // lane, the window has none and its next prefill says so.
@@ -336,6 +357,72 @@ impl Worker {
         }
         group_state.prefill = Some(output.present_self);
         Ok(rows)
+    }
+
+    /// Runs `sequence` alone over the window's cross-attention cache (the
+    /// cache branch with an empty self-attention cache) and returns the
+    /// logits at `positions` and the alignment heads' scores.
+    fn align(
+        &mut self,
+        group: u64,
+        sequence: &[u32],
+        positions: &[usize],
+    ) -> Result<(Vec<f32>, CrossAttention)> {
+        if let Some(graph) = self.session.lacks_alignment() {
+            return Err(no_word_timestamps(graph));
+        }
+        if sequence.is_empty() || positions.iter().any(|&p| p >= sequence.len()) {
+            return Err(Error::inference(
+                "alignment needs a sequence that covers the positions",
+            ));
+        }
+        self.leave(group)?;
+        let d = self.dims.heads * self.dims.head_dim;
+        let Worker {
+            session,
+            groups,
+            dummies,
+            ..
+        } = self;
+        let g = groups
+            .get(&group)
+            .ok_or_else(|| Error::inference(format!("window {group} is not open")))?;
+        let cross = g.cross.as_ref().ok_or_else(|| {
+            Error::inference(format!("window {group} has no cross-attention cache"))
+        })?;
+        let output = session.run(DecoderFeed {
+            ids: sequence.iter().map(|&t| i64::from(t)).collect(),
+            batch: 1,
+            encoder_out: placeholder(dummies, d, g.t)?,
+            past_self: None,
+            cross: Some(cross.iter().map(SessionInputValue::from).collect()),
+            past_len: 0,
+            padding: None,
+        })?;
+        let rows = logits_rows(
+            &output.logits,
+            self.vocab,
+            positions.iter().map(|&p| (0, p)),
+        )?;
+        let scores = output
+            .alignment
+            .ok_or_else(|| Error::inference("the decoder returned no alignment scores"))?;
+        let (shape, data) = scores.try_extract_tensor::<f32>().map_err(inference)?;
+        let attention = match **shape {
+            [1, heads, tokens, frames] if tokens as usize == sequence.len() => CrossAttention {
+                heads: heads as usize,
+                tokens: tokens as usize,
+                frames: frames as usize,
+                scores: data.to_vec(),
+            },
+            _ => {
+                return Err(Error::inference(format!(
+                    "alignment scores have shape {shape:?} for {} tokens",
+                    sequence.len()
+                )))
+            }
+        };
+        Ok((rows, attention))
     }
 
     fn queue_step(
@@ -657,6 +744,9 @@ impl Worker {
             match msg {
                 DecoderMsg::Prefill { reply, .. } | DecoderMsg::Step { reply, .. } => {
                     let _ = reply.send(closed());
+                }
+                DecoderMsg::Align { reply, .. } => {
+                    let _ = reply.send(Err(Error::Closed("engine")));
                 }
                 _ => {}
             }

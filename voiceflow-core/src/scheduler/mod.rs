@@ -19,6 +19,7 @@ pub(crate) mod decoder;
 pub(crate) mod encoder;
 pub(crate) mod lane;
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -50,6 +51,9 @@ pub(crate) struct Scheduler {
     vocab: usize,
     /// The execution providers the encoder and decoder sessions run on.
     providers: (String, String),
+    /// The decoder graph without the alignment heads' scores, if it lacks
+    /// them (no word timestamps).
+    lacks_alignment: Option<PathBuf>,
 }
 
 impl Scheduler {
@@ -81,6 +85,7 @@ impl Scheduler {
         let mut workers = Vec::new();
         let mut decoder_inboxes = Vec::new();
         let mut providers = (String::new(), String::new());
+        let mut lacks_alignment = None;
         for i in 0..config.instances {
             let (encoder, encoder_provider) =
                 model.encoder_session(env, config.intra_op_threads)?;
@@ -102,6 +107,7 @@ impl Scheduler {
             let (decoder, decoder_provider) =
                 model.decoder_session(env, config.intra_op_threads)?;
             providers = (encoder_provider.to_string(), decoder_provider);
+            lacks_alignment = decoder.lacks_alignment().map(Path::to_path_buf);
             let stats_d = Arc::clone(&stats);
             let observe: StepObserver = Arc::new(move |step: StepStats| {
                 stats_d.decoder_step.record(step.elapsed);
@@ -132,6 +138,7 @@ impl Scheduler {
             next_window: AtomicU64::new(0),
             vocab: c.vocab_size,
             providers,
+            lacks_alignment,
         })
     }
 
@@ -163,12 +170,21 @@ impl Scheduler {
         &self.decoder_inboxes[(window % self.decoder_inboxes.len() as u64) as usize]
     }
 
-    /// Whether [`Scheduler::close`] was called.
+    /// Fails with [`Error::ModelLacksFeature`] when the decoder cannot give
+    /// word timestamps (a model converted before them).
+    pub(crate) fn check_word_timestamps(&self) -> Result<()> {
+        match &self.lacks_alignment {
+            Some(graph) => Err(crate::model::decoder::no_word_timestamps(graph)),
+            None => Ok(()),
+        }
+    }
+
     /// The execution providers of the encoder and the decoder sessions.
     pub(crate) fn providers(&self) -> (String, String) {
         self.providers.clone()
     }
 
+    /// Whether [`Scheduler::close`] was called.
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }

@@ -107,6 +107,8 @@ fn decode_v1(input: &mut Reader<'_>) -> Result<RecordData, DecodeError> {
                 avg_logprob: input.f32()?,
                 no_speech_prob: input.f32()?,
                 temperature: input.f32()?,
+                // Records keep segments without word timestamps.
+                words: Vec::new(),
             })
         })
         .collect::<Result<_, DecodeError>>()?;
@@ -242,6 +244,7 @@ mod tests {
                 avg_logprob: -0.123_456_79,
                 no_speech_prob: 1e-7,
                 temperature: 0.2,
+                words: vec![],
             }],
             language: "de".into(),
             model: "base".into(),
@@ -340,6 +343,7 @@ mod tests {
                     avg_logprob: lp,
                     no_speech_prob: nsp,
                     temperature: t,
+                    words: vec![],
                 })
         }
 

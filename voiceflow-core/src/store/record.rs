@@ -221,6 +221,7 @@ mod tests {
             avg_logprob,
             no_speech_prob: 0.1,
             temperature: 0.0,
+            words: vec![],
         }
     }
 

@@ -62,6 +62,7 @@ pub fn sample(n: usize) -> RecordData {
             avg_logprob: -0.25,
             no_speech_prob: 0.01,
             temperature: 0.0,
+            words: vec![],
         }],
         language: "en".into(),
         model: "base.en".into(),

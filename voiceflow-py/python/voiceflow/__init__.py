@@ -1,8 +1,12 @@
 """VoiceFlow: speech-to-text with Whisper models on ONNX Runtime.
 
 >>> import voiceflow
->>> with voiceflow.Engine("models/whisper-tiny.en") as engine:  # doctest: +SKIP
+>>> with voiceflow.Engine("tiny.en") as engine:  # doctest: +SKIP
 ...     print(engine.transcribe("speech.wav").text)
+
+A model is a converted model folder or the name of an installed one:
+``python -m voiceflow.models install tiny.en`` (with ``pip install 'voiceflow[convert]'``)
+puts it in :func:`models_dir`.
 
 ONNX Runtime's shared library comes from the ``onnxruntime`` package (a
 dependency) unless ``runtime_library`` or ``ORT_DYLIB_PATH`` names one.
@@ -29,7 +33,9 @@ from ._native import (
     Stream,
     Timings,
     Transcript,
+    Word,
     __version__,
+    models_dir,
 )
 from .errors import (
     BackendError,
@@ -73,6 +79,7 @@ __all__ = [
     "IoError",
     "ModelError",
     "ModelInfo",
+    "models_dir",
     "NotFoundError",
     "Partial",
     "Progress",
@@ -90,6 +97,7 @@ __all__ = [
     "Stream",
     "Timings",
     "Transcript",
+    "Word",
     "WrongKeyError",
 ]
 
@@ -114,14 +122,14 @@ class Engine(_native.Engine):
 
     def __new__(
         cls,
-        model_dir: str | os.PathLike[str],
+        model: str | os.PathLike[str],
         *,
         runtime_library: str | os.PathLike[str] | None = None,
         **options: Any,
     ) -> Self:
         if runtime_library is None and not os.environ.get("ORT_DYLIB_PATH"):
             runtime_library = bundled_runtime_library()
-        return super().__new__(cls, model_dir, runtime_library=runtime_library, **options)
+        return super().__new__(cls, model, runtime_library=runtime_library, **options)
 
 
 def dictate(

@@ -1,6 +1,7 @@
 """Type stubs of the native module voiceflow._native (import voiceflow instead)."""
 
 import os
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Literal, Self, TypeAlias, final
@@ -24,9 +25,15 @@ __all__ = [
     "Stream",
     "Timings",
     "Transcript",
+    "Word",
     "__version__",
+    "models_dir",
 ]
 __version__: str
+
+def models_dir() -> Path | None:
+    """Where a model name given to Engine is looked for: $VOICEFLOW_MODELS, else
+    $XDG_DATA_HOME/voiceflow/models, else ~/.local/share/voiceflow/models."""
 
 # A numpy array of samples, the bytes of an audio file (WAV, FLAC, MP3, Ogg
 # Vorbis, M4A/AAC, told apart by content), or the path of one.
@@ -57,6 +64,31 @@ class Segment:
     def no_speech_prob(self) -> float: ...
     @property
     def temperature(self) -> float: ...
+    @property
+    def words(self) -> list[Word]:
+        """The segment's words when the call asked for `word_timestamps=True`; else empty."""
+        ...
+
+@final
+class Word:
+    """One word of a segment with its time (word timestamps)."""
+
+    @property
+    def word(self) -> str:
+        """The word with its leading space and attached punctuation (`" Hello,"`)."""
+        ...
+    @property
+    def start(self) -> float:
+        """Start time in seconds from the beginning of the audio."""
+        ...
+    @property
+    def end(self) -> float:
+        """End time in seconds from the beginning of the audio."""
+        ...
+    @property
+    def probability(self) -> float:
+        """Mean probability of the word's tokens, from 0 to 1."""
+        ...
 
 @final
 class Timings:
@@ -136,11 +168,12 @@ class ModelInfo:
 
 @disjoint_base
 class Engine:
-    """Speech-to-text with one Whisper model (a converted model folder)."""
+    """Speech-to-text with one Whisper model: a converted model folder, or the
+    name of an installed model ("tiny.en"; see models_dir())."""
 
     def __new__(
         cls,
-        model_dir: str | os.PathLike[str],
+        model: str | os.PathLike[str],
         *,
         threads: int | None = None,
         instances: int = 1,
@@ -158,12 +191,35 @@ class Engine:
         language: str | None = None,
         task: Literal["transcribe", "translate"] = "transcribe",
         beam_size: int = 1,
+        best_of: int = 5,
+        patience: float = 1.0,
+        temperatures: Sequence[float] | None = None,
+        compression_ratio_threshold: float | None = 2.4,
+        logprob_threshold: float | None = -1.0,
+        no_speech_threshold: float | None = 0.6,
+        unreliable_no_speech_threshold: float | None = 0.5,
+        condition_on_previous_text: bool = True,
         initial_prompt: str | None = None,
         timestamps: bool = True,
-        on_segment: Callable[[Segment, Progress], bool | None] | None = None,
+        word_timestamps: bool = False,
+        seed: int = 0,
         timeout: float | None = None,
+        vad_filter: bool = False,
+        vad_model: str | os.PathLike[str] | None = None,
+        vad_threshold: float = 0.5,
+        vad_neg_threshold: float | None = None,
+        vad_min_speech_duration_ms: int = 0,
+        vad_min_silence_duration_ms: int = 2000,
+        vad_speech_pad_ms: int = 400,
+        vad_max_speech_duration_s: float | None = None,
+        vad_min_silence_at_max_speech_ms: int = 98,
         short_windows: bool = False,
-    ) -> Transcript: ...
+        on_segment: Callable[[Segment, Progress], bool | None] | None = None,
+    ) -> Transcript:
+        """Transcribes `audio`; the options are `voiceflow_core::TranscribeOptions`'s,
+        by the same names (`language` None or "auto" detects it on the first speech;
+        a threshold None turns its check off; `vad_max_speech_duration_s` None: no
+        limit). A value out of range raises InvalidArgumentError naming it."""
     def stream(
         self,
         sample_rate: int = 16000,

@@ -62,12 +62,14 @@ def convert(src: Path, out: Path, split: bool = False, int8: bool = False) -> li
         written.append(out / name)
 
     save(build_encoder(model, dims, int8), "encoder_model.onnx")
+    # Word timestamps read these heads' cross-attention scores (an output of every decoder graph).
+    heads = [tuple(pair) for pair in generation["alignment_heads"]]
     if split:
-        no_past, with_past = build_decoder_split(model, dims, int8)
+        no_past, with_past = build_decoder_split(model, dims, int8, heads)
         save(no_past, "decoder_model.onnx")
         save(with_past, "decoder_with_past_model.onnx")
     else:
-        save(build_decoder_merged(model, dims, int8), "decoder_model_merged.onnx")
+        save(build_decoder_merged(model, dims, int8, heads), "decoder_model_merged.onnx")
     for name, content in (("config.json", config), ("generation_config.json", generation)):
         (out / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
         written.append(out / name)

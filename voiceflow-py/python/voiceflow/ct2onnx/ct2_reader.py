@@ -31,7 +31,7 @@ CURRENT_BINARY_VERSION = 6
 
 # CTranslate2 DataType codes (include/ctranslate2/types.h). bfloat16 has no numpy dtype: it is
 # read as uint16 and widened by hand.
-_DTYPES = {
+_DTYPES: dict[int, np.dtype] = {
     0: np.dtype("<f4"),
     1: np.dtype("i1"),
     2: np.dtype("<i2"),
@@ -42,7 +42,7 @@ _DTYPES = {
 _BFLOAT16 = 5
 
 # Binary versions 1-3 only store an item size; CTranslate2 maps it to these types.
-_LEGACY_DTYPES = {4: np.dtype("<f4"), 2: np.dtype("<i2"), 1: np.dtype("i1")}
+_LEGACY_DTYPES: dict[int, np.dtype] = {4: np.dtype("<f4"), 2: np.dtype("<i2"), 1: np.dtype("i1")}
 
 
 @dataclass

@@ -142,14 +142,20 @@ def merge_heads(g: GraphBuilder, x: str, d_model: int) -> str:
 
 
 def attention(g: GraphBuilder, q: str, k: str, v: str, mask: str | None = None) -> str:
-    """softmax(q·kᵀ + mask)·v per head; q, k, v are [batch, heads, seq, head_dim], q pre-scaled.
+    """softmax(q·kᵀ + mask)·v per head; q, k, v are [batch, heads, seq, head_dim], q pre-scaled."""
+    return attention_with_scores(g, q, k, v, mask)[0]
+
+
+def attention_with_scores(g: GraphBuilder, q: str, k: str, v: str,
+                          mask: str | None = None) -> tuple[str, str]:
+    """`attention` and its scores q·kᵀ + mask before the softmax ([batch, heads, seq, keys]).
 
     ORT fuses the Transpose of k into the MatMul (FusedMatMul with transB), so no copy is made.
     """
     scores = g.op("MatMul", [q, g.op("Transpose", [k], perm=[0, 1, 3, 2])])
     if mask:
         scores = g.op("Add", [scores, mask])
-    return g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v])
+    return g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v]), scores
 
 
 def make_model(graph: onnx.GraphProto, producer: str) -> onnx.ModelProto:

@@ -39,10 +39,19 @@ Driving decoder_model_merged.onnx (H heads, L layers, head size 64):
   (unused on this branch). `present.{i}.encoder.*` come back empty ([0, H, 1, 64]).
 - the cache branch also accepts an empty self-attention cache (past length 0) with a whole prompt,
   given cross K/V from an earlier call, so one window's cross K/V can seed several prompts.
+
+Word timestamps: when the CTranslate2 config names `alignment_heads` ([layer, head] pairs), every
+decoder graph (both branches of the merged one) also outputs `alignment_scores` float32
+[batch, alignment heads, seq, frames/2]: the cross-attention scores q·kᵀ/√head_dim of those heads,
+in the config's order, before the softmax, for this call's tokens. The caller takes the softmax
+over the frames that hold audio (openai's `find_alignment`), which a graph output already
+normalised over all 1500 frames could not give. They come from the attention the decoder
+computes anyway; no weight is added (one extra output of ≤ 48 KB per row and token).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +64,7 @@ from .onnx_graph import (
     GraphBuilder,
     Initializers,
     attention,
+    attention_with_scores,
     gelu,
     layer_norm,
     linear,
@@ -71,6 +81,8 @@ PROJECTION = "decoder.projection.weight"  # int8 mode only: quantized Eᵀ for t
 # Dynamic dims of the encoder window: mel frames in, frames/2 states out (the cross K/V length).
 ENCODER_FRAMES = "encoder_sequence_length"
 ENCODER_STATES = "encoder_sequence_length_out"
+# Output with the cross-attention scores of the alignment heads (word timestamps).
+ALIGNMENT_SCORES = "alignment_scores"
 
 # ---------------------------------------------------------------------------------------------
 # Weights
@@ -194,6 +206,7 @@ class _DecoderOutputs:
     logits: str
     self_kv: list[tuple[str, str]]  # per layer: present self-attention (key, value)
     cross_kv: list[tuple[str, str]]  # per layer: cross-attention (key, value)
+    alignment: str | None  # scores of the alignment heads, None without heads
 
 
 def _kv_names(prefix: str, layers: int, kind: str) -> list[tuple[str, str]]:
@@ -257,21 +270,38 @@ def _causal_self_attention(g: GraphBuilder, x: str, dims: WhisperDims, prefix: s
 
 def _cross_attention(g: GraphBuilder, x: str, dims: WhisperDims, prefix: str,
                      cached: tuple[str, str] | None,
-                     encoder_hidden_states: str | None) -> tuple[str, tuple[str, str]]:
+                     encoder_hidden_states: str | None) -> tuple[str, tuple[str, str], str]:
     """Attention over the encoder output; K/V from `cached` or projected from the encoder states.
-    Returns the attention output and the (key, value) used."""
+    Returns the attention output, the (key, value) used and the scores [batch, heads, seq, T]."""
     heads, hd, d = dims.decoder_heads, dims.head_dim, dims.d_model
     q = split_heads(g, linear(g, layer_norm(g, x, f"{prefix}.layer_norm"),
                               f"{prefix}.linear_0.weight", f"{prefix}.linear_0.bias"), heads, hd)
     if cached:
         k, v = cached
     else:
+        assert encoder_hidden_states is not None, "cross K/V need a cache or the encoder states"
         kv = linear(g, encoder_hidden_states, f"{prefix}.linear_1.weight",
                     f"{prefix}.linear_1.bias")
         k, v = (split_heads(g, t, heads, hd)
                 for t in g.op("Split", [kv, g.i64(d, d)], num_outputs=2, axis=-1))
-    out = merge_heads(g, attention(g, q, k, v), d)
-    return linear(g, out, f"{prefix}.linear_2.weight", f"{prefix}.linear_2.bias"), (k, v)
+    out, scores = attention_with_scores(g, q, k, v)
+    out = merge_heads(g, out, d)
+    return linear(g, out, f"{prefix}.linear_2.weight", f"{prefix}.linear_2.bias"), (k, v), scores
+
+
+def _alignment_scores(g: GraphBuilder, scores: list[str],
+                      alignment_heads: list[tuple[int, int]]) -> str | None:
+    """The scores of `alignment_heads` ([layer, head] pairs) stacked on axis 1, in their order;
+    `scores` holds each layer's cross-attention scores."""
+    if not alignment_heads:
+        return None
+    parts, run = [], []
+    for i, (layer, head) in enumerate(alignment_heads):
+        run.append(head)
+        if i + 1 == len(alignment_heads) or alignment_heads[i + 1][0] != layer:
+            parts.append(g.op("Gather", [scores[layer], g.i64(*run)], axis=1))
+            run = []
+    return parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=1)
 
 
 def _tied_logits(g: GraphBuilder, x: str, d_model: int) -> str:
@@ -289,10 +319,12 @@ def _tied_logits(g: GraphBuilder, x: str, d_model: int) -> str:
 
 
 def _decoder_body(g: GraphBuilder, dims: WhisperDims, *, past_self=None, past_cross=None,
-                  encoder_hidden_states: str | None = None) -> _DecoderOutputs:
+                  encoder_hidden_states: str | None = None,
+                  alignment_heads: Sequence[tuple[int, int]] = ()) -> _DecoderOutputs:
     """Decoder over `input_ids` at `position_ids`, masked by `attention_mask`. Without
     `past_self` the cache is empty and cross K/V are computed from `encoder_hidden_states`;
-    with it, this call's K/V are appended to `past_self` and `past_cross` supplies cross K/V."""
+    with it, this call's K/V are appended to `past_self` and `past_cross` supplies cross K/V.
+    With `alignment_heads`, the scores of those cross-attention heads are an output too."""
     if past_self:
         past = g.dim(past_self[0][0], 2)
     else:
@@ -300,27 +332,30 @@ def _decoder_body(g: GraphBuilder, dims: WhisperDims, *, past_self=None, past_cr
     x = _embed(g)
     mask = _self_attention_mask(g, past)
 
-    self_kv, cross_kv = [], []
+    self_kv, cross_kv, cross_scores = [], [], []
     for i in range(dims.decoder_layers):
         base = f"decoder.layer_{i}"
         out, kv = _causal_self_attention(g, x, dims, f"{base}.self_attention", mask,
                                          past_self[i] if past_self else None)
         x = g.op("Add", [x, out])
         self_kv.append(kv)
-        out, kv = _cross_attention(g, x, dims, f"{base}.attention",
-                                   past_cross[i] if past_cross else None, encoder_hidden_states)
+        out, kv, scores = _cross_attention(g, x, dims, f"{base}.attention",
+                                           past_cross[i] if past_cross else None,
+                                           encoder_hidden_states)
         x = g.op("Add", [x, out])
         cross_kv.append(kv)
+        cross_scores.append(scores)
         x = g.op("Add", [x, _feed_forward(g, x, f"{base}.ffn")])
 
     logits = _tied_logits(g, layer_norm(g, x, "decoder.layer_norm"), dims.d_model)
-    return _DecoderOutputs(logits, self_kv, cross_kv)
+    return _DecoderOutputs(logits, self_kv, cross_kv,
+                           _alignment_scores(g, cross_scores, list(alignment_heads)))
 
 
 class _DecoderIO:
     """Graph input/output declarations in the Optimum naming."""
 
-    def __init__(self, dims: WhisperDims):
+    def __init__(self, dims: WhisperDims, alignment_heads: list[tuple[int, int]]):
         n, hd, layers = dims.decoder_heads, dims.head_dim, dims.decoder_layers
         self.past_self = _kv_names("past_key_values", layers, "decoder")
         self.past_cross = _kv_names("past_key_values", layers, "encoder")
@@ -350,6 +385,12 @@ class _DecoderIO:
                                   for pair in self.present_self for name in pair]
         self.present_cross_info = [tensor_info(name, TensorProto.FLOAT, cross)
                                    for pair in self.present_cross for name in pair]
+        # [] or the one `alignment_scores` declaration, to splice into output lists.
+        self.alignment_info = [tensor_info(
+            ALIGNMENT_SCORES, TensorProto.FLOAT,
+            ["batch_size", len(alignment_heads), "decoder_sequence_length", ENCODER_STATES],
+        )] if alignment_heads else []
+        self.alignment = [ALIGNMENT_SCORES] if alignment_heads else []
 
 
 def _flatten(pairs: list[tuple[str, str]]) -> list[str]:
@@ -365,17 +406,24 @@ def _rename_outputs(nodes: list[onnx.NodeProto], renames: dict[str, str]) -> Non
                     field[j] = renames[name]
 
 
-def build_decoder_merged(model: Ct2Model, dims: WhisperDims,
-                         int8: bool = False) -> onnx.ModelProto:
+def _alignment(out: _DecoderOutputs) -> list[str]:
+    """[] or the body's alignment scores, to splice into output lists."""
+    return [out.alignment] if out.alignment else []
+
+
+def build_decoder_merged(model: Ct2Model, dims: WhisperDims, int8: bool = False,
+                         alignment_heads: Sequence[tuple[int, int]] = ()) -> onnx.ModelProto:
     """`decoder_model_merged.onnx`: one `If` on `use_cache_branch` selects the wiring."""
-    io = _DecoderIO(dims)
+    io = _DecoderIO(dims, list(alignment_heads))
     inits = Initializers(int8_matmul_weights=int8)
     _add_decoder_weights(inits, model, dims)
 
     first = GraphBuilder(inits, "no_past/")
-    first_out = _decoder_body(first, dims, encoder_hidden_states="encoder_hidden_states")
+    first_out = _decoder_body(first, dims, encoder_hidden_states="encoder_hidden_states",
+                              alignment_heads=alignment_heads)
     later = GraphBuilder(inits, "with_past/")
-    later_out = _decoder_body(later, dims, past_self=io.past_self, past_cross=io.past_cross)
+    later_out = _decoder_body(later, dims, past_self=io.past_self, past_cross=io.past_cross,
+                              alignment_heads=alignment_heads)
     # Like Optimum, the cache branch returns empty cross K/V: the caller keeps the first call's.
     empty = numpy_helper.from_array(np.zeros((0, dims.decoder_heads, 1, dims.head_dim), np.float32))
     later_cross = [later.op("Constant", [], value=empty) for _ in range(2 * dims.decoder_layers)]
@@ -385,10 +433,11 @@ def build_decoder_merged(model: Ct2Model, dims: WhisperDims,
         return helper.make_graph(builder.nodes, name, [], outputs)
 
     no_past_graph = branch("no_past", first, [first_out.logits, *_flatten(first_out.self_kv),
-                                              *_flatten(first_out.cross_kv)])
+                                              *_flatten(first_out.cross_kv),
+                                              *_alignment(first_out)])
     with_past_graph = branch("with_past", later, [later_out.logits, *_flatten(later_out.self_kv),
-                                                  *later_cross])
-    outputs = ["logits", *_flatten(io.present_self), *_flatten(io.present_cross)]
+                                                  *later_cross, *_alignment(later_out)])
+    outputs = ["logits", *_flatten(io.present_self), *_flatten(io.present_cross), *io.alignment]
     if_node = helper.make_node("If", ["use_cache_branch"], outputs, name="optimum::if",
                                then_branch=with_past_graph, else_branch=no_past_graph)
     graph = helper.make_graph(
@@ -396,39 +445,42 @@ def build_decoder_merged(model: Ct2Model, dims: WhisperDims,
         "whisper_decoder_merged",
         [*io.token_inputs, io.encoder_hidden_states, *io.past_self_info, *io.past_cross_info,
          io.use_cache_branch],
-        [io.logits, *io.present_self_info, *io.present_cross_info],
+        [io.logits, *io.present_self_info, *io.present_cross_info, *io.alignment_info],
         list(inits.tensors.values()),
     )
     return make_model(graph, PRODUCER)
 
 
-def build_decoder_split(model: Ct2Model, dims: WhisperDims,
-                        int8: bool = False) -> tuple[onnx.ModelProto, onnx.ModelProto]:
+def build_decoder_split(model: Ct2Model, dims: WhisperDims, int8: bool = False,
+                        alignment_heads: Sequence[tuple[int, int]] = ()
+                        ) -> tuple[onnx.ModelProto, onnx.ModelProto]:
     """`decoder_model.onnx` and `decoder_with_past_model.onnx` (Optimum's two-file layout)."""
-    io = _DecoderIO(dims)
+    io = _DecoderIO(dims, list(alignment_heads))
 
     inits = Initializers(int8_matmul_weights=int8)
     _add_decoder_weights(inits, model, dims)
     g = GraphBuilder(inits)
-    out = _decoder_body(g, dims, encoder_hidden_states="encoder_hidden_states")
+    out = _decoder_body(g, dims, encoder_hidden_states="encoder_hidden_states",
+                        alignment_heads=alignment_heads)
     _rename_outputs(g.nodes, dict(zip(
-        [out.logits, *_flatten(out.self_kv), *_flatten(out.cross_kv)],
-        ["logits", *_flatten(io.present_self), *_flatten(io.present_cross)])))
+        [out.logits, *_flatten(out.self_kv), *_flatten(out.cross_kv), *_alignment(out)],
+        ["logits", *_flatten(io.present_self), *_flatten(io.present_cross), *io.alignment])))
     no_past = make_model(helper.make_graph(
         g.nodes, "whisper_decoder",
         [*io.token_inputs, io.encoder_hidden_states],
-        [io.logits, *io.present_self_info, *io.present_cross_info],
+        [io.logits, *io.present_self_info, *io.present_cross_info, *io.alignment_info],
         list(inits.tensors.values())), PRODUCER)
 
     inits = Initializers(int8_matmul_weights=int8)
     _add_decoder_weights(inits, model, dims, cross_kv_projection=False)
     g = GraphBuilder(inits)
-    out = _decoder_body(g, dims, past_self=io.past_self, past_cross=io.past_cross)
-    _rename_outputs(g.nodes, dict(zip([out.logits, *_flatten(out.self_kv)],
-                                      ["logits", *_flatten(io.present_self)])))
+    out = _decoder_body(g, dims, past_self=io.past_self, past_cross=io.past_cross,
+                        alignment_heads=alignment_heads)
+    _rename_outputs(g.nodes, dict(zip([out.logits, *_flatten(out.self_kv), *_alignment(out)],
+                                      ["logits", *_flatten(io.present_self), *io.alignment])))
     with_past = make_model(helper.make_graph(
         g.nodes, "whisper_decoder_with_past",
         [*io.token_inputs, *io.past_self_info, *io.past_cross_info],
-        [io.logits, *io.present_self_info],
+        [io.logits, *io.present_self_info, *io.alignment_info],
         list(inits.tensors.values())), PRODUCER)
     return no_past, with_past
