@@ -128,6 +128,22 @@ async fn dictate(lb: SocketAddr, audio: std::sync::Arc<Vec<f32>>) -> (Vec<Value>
     stream_in_real_time(ws, &audio).await
 }
 
+/// Whether the replica at `addr` answers `/readyz` with 200 (it turns 503
+/// once the replica has handled SIGTERM).
+fn ready(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    let request = b"GET /readyz HTTP/1.1\r\nHost: replica\r\nConnection: close\r\n\r\n";
+    let mut response = String::new();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .is_ok()
+        && stream.write_all(request).is_ok()
+        && stream.read_to_string(&mut response).is_ok()
+        && response.starts_with("HTTP/1.1 200")
+}
+
 /// Waits (up to 60 s) for a child to exit and says whether it succeeded.
 fn exited_ok(process: &mut ServeProcess) -> bool {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -194,6 +210,14 @@ fn a_replica_stopped_mid_run_fails_no_new_stream_and_loses_no_record() {
         // during its readiness grace and after its port has closed.
         tokio::time::sleep(Duration::from_secs(1)).await;
         terminate(&replicas[0].child);
+        // "After the signal" means after the replica has handled it: a
+        // stream whose upgrade reached replica 1 before then was opened
+        // before the shutdown, and is drained with the others.
+        let signalled = Instant::now();
+        while ready(replicas[0].addr) {
+            assert!(signalled.elapsed() < UP_WAIT, "replica 1 ignored SIGTERM");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let mut after = Vec::new();
         for _ in 0..5 {
             after.push(tokio::spawn(dictate(lb, audio.clone())));
