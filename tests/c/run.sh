@@ -8,7 +8,8 @@
 #   3. run the examples on report.wav (the printed words, and the streaming
 #      example's committed lines, must be the manifest's) and the error-path
 #      program;
-#   4. run the error-path program again under valgrind (it loads the model):
+#   4. run the error-path program again under valgrind (it loads the model;
+#      its whole-transcription checks, --transcribe, run natively only):
 #      no invalid reads/writes, no definite or indirect leaks
 #      (tests/c/valgrind.supp holds third-party frames only); the example's
 #      full transcription under valgrind with VOICEFLOW_VALGRIND_EXAMPLE=1;
@@ -66,7 +67,7 @@ step "streaming example on $fixture"
 check_transcript "$work/stream.txt"
 
 step "error paths"
-"$work/error_paths" "$model" "$(mktemp -d -p "$work")"
+"$work/error_paths" "$model" "$(mktemp -d -p "$work")" --transcribe
 
 command -v valgrind >/dev/null || { echo "valgrind is missing: scripts/setup.sh c-tools"; exit 1; }
 # One CPU: the engine then runs ONNX Runtime on one thread (valgrind runs one
