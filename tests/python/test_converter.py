@@ -29,7 +29,10 @@ from tokenizers import Tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
 CONVERTER = REPO / "scripts" / "convert_ct2_to_onnx.py"
-sys.path.insert(0, str(REPO / "voiceflow-py" / "python" / "voiceflow"))
+# The checkout's converter as the top-level package `ct2onnx` (voiceflow's own
+# __init__ needs the built native module). Appended, not first: the folder
+# also holds voiceflow's `ray.py`, which must not hide the real Ray.
+sys.path.append(str(REPO / "voiceflow-py" / "python" / "voiceflow"))
 
 from ct2onnx.convert import convert  # noqa: E402
 from ct2onnx.ct2_reader import read_model_bin  # noqa: E402

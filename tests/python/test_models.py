@@ -28,7 +28,10 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SPEECH, manifest, words
 
-sys.path.insert(0, str(REPO / "voiceflow-py" / "python" / "voiceflow"))
+# The checkout's converter as the top-level package `ct2onnx` (voiceflow's own
+# __init__ needs the built native module). Appended, not first: the folder
+# also holds voiceflow's `ray.py`, which must not hide the real Ray.
+sys.path.append(str(REPO / "voiceflow-py" / "python" / "voiceflow"))
 
 from ct2onnx import models  # noqa: E402
 
