@@ -134,6 +134,9 @@ typedef enum VfStatus {
   VF_ERROR_CLOSED = 32,
   // An I/O operation failed (missing file, permissions, folder in use).
   VF_ERROR_IO = 33,
+  // The device `VfEngineOptions::device` insists on (`"cuda"`) cannot
+  // run the model; the message says why.
+  VF_ERROR_DEVICE_UNAVAILABLE = 34,
   // The enhancer's queue is full; the request was not accepted.
   VF_ERROR_QUEUE_FULL = 40,
   // The request did not complete within its timeout.
@@ -262,7 +265,8 @@ typedef struct VfTranscribeOptions {
   uint64_t timeout_ms;
   // Encode a window with less than 30 s of audio at its own length
   // (rounded up to 5 s) instead of padding it to 30 s: faster; the text
-  // may differ from Whisper's. Default false.
+  // may differ from Whisper's. Default true (false: 30-s windows, as
+  // Whisper).
   bool short_windows;
   // Word-level timestamps from the decoder's cross-attention alignment;
   // default false.
@@ -353,6 +357,12 @@ typedef struct VfEngineOptions {
   size_t max_queued;
   // Batch the work of different callers (default true).
   bool batching;
+  // Where the model runs: `"auto"` (NULL, the default: CUDA when the
+  // library was built with it and it can take the model, else the CPU),
+  // `"cpu"`, `"cuda"` or `"cuda:N"` (that GPU only: `vf_engine_new` fails
+  // with `VF_ERROR_DEVICE_UNAVAILABLE` when it cannot be used).
+  // `vf_engine_providers` says where each graph runs.
+  const char *device;
 } VfEngineOptions;
 
 // Which records `vf_store_query` returns; fill it with
@@ -595,6 +605,20 @@ enum VfStatus vf_dictate_file(const struct VfEngine *engine,
 enum VfStatus vf_engine_new(const char *model_dir,
                             const struct VfEngineOptions *options,
                             struct VfEngine **out_engine);
+
+// Where the engine's graphs run: sets `*out_encoder` and `*out_decoder` to
+// the ONNX Runtime execution providers of the encoder and the decoder
+// (`"CPU"`, `"CUDA"`; `"CUDA/CPU"` when the two graphs of a split decoder
+// ended up apart). The strings belong to the engine and stay valid until
+// `vf_engine_free`; do not free them.
+//
+// # Safety
+// `engine` is NULL or an engine from `vf_engine_new` not freed before the
+// call returns; `out_encoder` and `out_decoder` are NULL or point to
+// writable `const char *`s apart from each other.
+enum VfStatus vf_engine_providers(const struct VfEngine *engine,
+                                  const char **out_encoder,
+                                  const char **out_decoder);
 
 // Transcribes `sample_count` float samples (full scale at ±1; peaks up to
 // ±8 are accepted) at any `sample_rate`, interleaved when `channels` > 1

@@ -29,7 +29,9 @@ use voiceflow_core::enhance::{Enhanced, RuleEnhancer};
 use voiceflow_core::metrics::MetricsSnapshot;
 use voiceflow_core::model::files::resolve_model_dir;
 use voiceflow_core::store::{RecordId, Store};
-use voiceflow_core::{Context, CueUnit, Engine, EngineConfig, TranscribeOptions, Transcript};
+use voiceflow_core::{
+    Context, CueUnit, Device, Engine, EngineConfig, TranscribeOptions, Transcript,
+};
 
 mod enhance;
 mod history;
@@ -135,6 +137,10 @@ struct TranscribeArgs {
     /// configuration, else every core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Where the model runs: auto, cpu, cuda or cuda:N (default:
+    /// engine.device of the configuration, auto).
+    #[arg(long)]
+    device: Option<Device>,
     /// Also finish the text for this destination (general, email, chat,
     /// document, code; default: ai_enhancement.default_context).
     #[arg(long)]
@@ -197,11 +203,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// The engine for `model` with `threads` intra-op threads and the runtime
-/// library, or `None` after printing why not.
-fn load_engine(model: &Path, threads: Option<usize>, runtime: Option<&Path>) -> Option<Engine> {
+/// The engine for `model` with `threads` intra-op threads, the runtime
+/// library and the device, or `None` after printing why not.
+fn load_engine(
+    model: &Path,
+    threads: Option<usize>,
+    runtime: Option<&Path>,
+    device: Device,
+) -> Option<Engine> {
     let mut config = EngineConfig::new(resolve_model_dir(model));
     config.runtime_library = runtime.map(Path::to_path_buf);
+    config.device = device;
     if let Some(threads) = threads {
         config.intra_op_threads = threads;
     }
@@ -236,7 +248,8 @@ fn transcribe_files(args: &TranscribeArgs, quiet: bool) -> ExitCode {
     let model = args.model.as_deref().unwrap_or(&config.engine.model);
     let threads = args.threads.or(config.engine.threads);
     let runtime = args.runtime.as_deref().or(config.engine.runtime.as_deref());
-    let Some(engine) = load_engine(model, threads, runtime) else {
+    let device = args.device.unwrap_or(config.engine.device);
+    let Some(engine) = load_engine(model, threads, runtime, device) else {
         return ExitCode::from(2);
     };
     let options = match args.options.options() {

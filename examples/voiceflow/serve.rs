@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// ONNX Runtime threads (overrides engine.threads).
     #[arg(long)]
     threads: Option<usize>,
+    /// Where the model runs: auto, cpu, cuda or cuda:N (overrides
+    /// engine.device).
+    #[arg(long)]
+    device: Option<voiceflow_core::Device>,
     /// Encrypted store folder (overrides storage.path; the passphrase comes
     /// from storage.passphrase_file or $VOICEFLOW_STORE_PASSPHRASE).
     #[arg(long)]
@@ -51,6 +55,9 @@ impl ServeArgs {
         }
         if self.threads.is_some() {
             config.engine.threads = self.threads;
+        }
+        if let Some(device) = self.device {
+            config.engine.device = device;
         }
         if let Some(store) = &self.store {
             config.storage.path = Some(store.clone());

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use voiceflow_core::stream::{Partial, StreamObserver, StreamOptions, StreamingSession};
-use voiceflow_core::{Error, Segment};
+use voiceflow_core::{Device, Error, Segment};
 
 /// Audio handed to the session at a time.
 const CHUNK_S: f64 = 0.1;
@@ -28,6 +28,9 @@ pub struct StreamArgs {
     /// ONNX Runtime intra-op threads.
     #[arg(long)]
     threads: Option<usize>,
+    /// Where the model runs: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    device: Device,
     /// ONNX Runtime library (default: ORT_DYLIB_PATH or runtime/ of the project).
     #[arg(long)]
     runtime: Option<PathBuf>,
@@ -192,8 +195,12 @@ fn feed(
 
 /// Runs `voiceflow stream`.
 pub fn run(args: &StreamArgs) -> ExitCode {
-    let Some(engine) = super::load_engine(&args.model, args.threads, args.runtime.as_deref())
-    else {
+    let Some(engine) = super::load_engine(
+        &args.model,
+        args.threads,
+        args.runtime.as_deref(),
+        args.device,
+    ) else {
         return ExitCode::from(2);
     };
     let mut options = StreamOptions::default();

@@ -124,7 +124,19 @@ static void engine_errors(const char *model_dir) {
     engine_options.runtime_library = "/nonexistent/libonnxruntime.so";
     EXPECT(vf_engine_new(model_dir, &engine_options, &engine), VF_ERROR_RUNTIME_NOT_FOUND);
     engine_options.runtime_library = NULL;
+    engine_options.device = "gpu";
+    EXPECT(vf_engine_new(model_dir, &engine_options, &engine), VF_ERROR_INVALID_ARGUMENT);
+    MENTIONS("device");
+    /* The tests' ONNX Runtime library has no CUDA provider. */
+    engine_options.device = "cuda";
+    EXPECT(vf_engine_new(model_dir, &engine_options, &engine), VF_ERROR_DEVICE_UNAVAILABLE);
+    MENTIONS("device cuda is not available");
+    TRUE_THAT(engine == NULL);
+    engine_options.device = "cpu";
     EXPECT(vf_engine_new(model_dir, &engine_options, &engine), VF_OK);
+    const char *encoder_provider = NULL, *decoder_provider = NULL;
+    EXPECT(vf_engine_providers(engine, &encoder_provider, &decoder_provider), VF_OK);
+    TRUE_THAT(strcmp(encoder_provider, "CPU") == 0 && strcmp(decoder_provider, "CPU") == 0);
 
     VfTranscript *transcript = NULL;
     float second[16000] = {0};

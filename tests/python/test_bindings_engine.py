@@ -110,6 +110,18 @@ def test_model_info_describes_tiny_en(engine):
     assert (info.encoder_provider, info.decoder_provider) == ("CPU", "CPU")
 
 
+def test_the_device_option_runs_on_the_cpu_or_says_why_cuda_cannot_be_had(voiceflow):
+    cpu = voiceflow.Engine(TINY_EN, threads=1, device="cpu")
+    assert (cpu.model_info.encoder_provider, cpu.model_info.decoder_provider) == ("CPU", "CPU")
+    assert words(cpu.transcribe(SPEECH / "report.wav").text) == words(REPORT)
+    cpu.close()
+    # The wheel is built without CUDA, and its library has no CUDA provider.
+    with pytest.raises(voiceflow.DeviceUnavailableError, match=r"^device cuda:1 is not available: .*cuda"):
+        voiceflow.Engine(TINY_EN, threads=1, device="cuda:1")
+    with pytest.raises(voiceflow.InvalidArgumentError, match="device"):
+        voiceflow.Engine(TINY_EN, threads=1, device="gpu")
+
+
 def test_bad_audio_raises_invalid_audio(voiceflow, engine):
     cases = {
         "empty": np.zeros(0, dtype=np.float32),

@@ -33,6 +33,72 @@ pub struct EngineConfig {
     pub max_audio_duration_s: f64,
     /// How concurrent callers are admitted and batched.
     pub scheduler: SchedulerConfig,
+    /// Where the encoder and decoder run: [`Device::Auto`] (the default)
+    /// takes CUDA when it can and the CPU otherwise; [`Device::Cuda`] fails
+    /// instead of falling back. [`crate::ModelInfo`] says where each graph
+    /// ended up.
+    pub device: Device,
+}
+
+/// Where an engine's graphs run.
+///
+/// CUDA needs the crate's `cuda` feature and an ONNX Runtime library with
+/// the CUDA execution provider (the `onnxruntime-gpu` wheel's), plus a GPU.
+/// Parsed from and shown as `"auto"`, `"cpu"`, `"cuda"` or `"cuda:N"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    /// CUDA device 0 when the provider registers and takes the graph, else
+    /// the CPU (the reason is logged).
+    #[default]
+    Auto,
+    /// The CPU only, even when CUDA is there.
+    Cpu,
+    /// CUDA device `device_id` only: when it cannot be used the engine
+    /// fails with [`Error::DeviceUnavailable`] saying why.
+    Cuda {
+        /// The CUDA device ordinal (0 for the first GPU).
+        device_id: i32,
+    },
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Device::Auto => f.write_str("auto"),
+            Device::Cpu => f.write_str("cpu"),
+            Device::Cuda { device_id: 0 } => f.write_str("cuda"),
+            Device::Cuda { device_id } => write!(f, "cuda:{device_id}"),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Device {
+    /// From the text form (`"cuda:1"`), as in a configuration file.
+    fn deserialize<D: serde::Deserializer<'de>>(from: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(from)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::str::FromStr for Device {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let device_id = match text {
+            "auto" => return Ok(Device::Auto),
+            "cpu" => return Ok(Device::Cpu),
+            "cuda" => Some(0),
+            other => other
+                .strip_prefix("cuda:")
+                .and_then(|id| id.parse::<i32>().ok())
+                .filter(|id| *id >= 0),
+        };
+        device_id
+            .map(|device_id| Device::Cuda { device_id })
+            .ok_or_else(|| {
+                Error::invalid_option("device", text, "\"auto\", \"cpu\", \"cuda\" or \"cuda:N\"")
+            })
+    }
 }
 
 /// Admission control and batching of the work of concurrent callers.
@@ -85,6 +151,7 @@ impl EngineConfig {
             instances: 1,
             max_audio_duration_s: DEFAULT_MAX_AUDIO_DURATION_S,
             scheduler: SchedulerConfig::default(),
+            device: Device::Auto,
         }
     }
 }
@@ -155,7 +222,10 @@ pub struct TranscribeOptions {
     /// `audio_ctx`), instead of padding it to 30 s: the encoder's work falls
     /// with the length, and windows of one step share encoder and decoder
     /// batches. Whisper was trained on 30-s windows, so the text may differ
-    /// from Whisper's; off by default.
+    /// from Whisper's. On by default: on 29 reference recordings it gave
+    /// 2.48% WER against 4.29% with 30-s windows (faster-whisper float32:
+    /// 4.51%), and a 4-s clip takes half the time (`scripts/side_by_side.py`);
+    /// `false` decodes every window as openai/whisper and faster-whisper do.
     pub short_windows: bool,
 }
 
@@ -182,7 +252,7 @@ impl Default for TranscribeOptions {
             seed: 0,
             timeout: None,
             vad_filter: None,
-            short_windows: false,
+            short_windows: true,
         }
     }
 }
@@ -272,6 +342,28 @@ fn count(option: &'static str, value: usize, max: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn devices_read_and_print_as_in_a_configuration_file() {
+        for (text, device) in [
+            ("auto", Device::Auto),
+            ("cpu", Device::Cpu),
+            ("cuda", Device::Cuda { device_id: 0 }),
+            ("cuda:3", Device::Cuda { device_id: 3 }),
+        ] {
+            assert_eq!(text.parse::<Device>().unwrap(), device);
+            assert_eq!(device.to_string(), text);
+        }
+        assert_eq!("cuda:0".parse::<Device>().unwrap().to_string(), "cuda");
+        for bad in ["gpu", "CUDA", "cuda:", "cuda:-1", "cuda:x", ""] {
+            match bad.parse::<Device>() {
+                Err(Error::InvalidOption { option, value, .. }) => {
+                    assert_eq!((option, value), ("device", format!("{bad:?}")));
+                }
+                other => panic!("{bad:?}: expected InvalidOption, got {other:?}"),
+            }
+        }
+    }
 
     /// The option an invalid set of options is rejected for.
     fn rejected(change: fn(&mut TranscribeOptions)) -> (&'static str, String) {

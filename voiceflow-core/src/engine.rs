@@ -87,7 +87,9 @@ impl Engine {
     /// Errors: [`Error::ModelNotFound`] / [`Error::ModelMalformed`] naming the
     /// file, [`Error::RuntimeNotFound`] listing where the library was looked
     /// for, [`Error::InvalidArgument`] for counts or a duration outside
-    /// [`crate::limits::check_engine_config`]'s ranges.
+    /// [`crate::limits::check_engine_config`]'s ranges,
+    /// [`Error::DeviceUnavailable`] when [`EngineConfig::device`] insists on
+    /// CUDA and it cannot be had.
     pub fn new(config: EngineConfig) -> Result<Engine> {
         Engine::with_metrics(config, Arc::new(Metrics::new()))
     }

@@ -115,6 +115,19 @@ pub enum Error {
         source: Option<Source>,
     },
 
+    /// The device the configuration insists on ([`crate::Device::Cuda`])
+    /// cannot run the model: the build lacks the `cuda` feature, the ONNX
+    /// Runtime library has no CUDA execution provider, or the provider
+    /// failed to take the graph (no GPU, no such device, missing CUDA
+    /// libraries). [`crate::Device::Auto`] falls back to the CPU instead.
+    #[error("device {device} is not available: {reason}")]
+    DeviceUnavailable {
+        /// The device asked for (`cuda:0`).
+        device: String,
+        /// Why it cannot be used, ONNX Runtime's words included.
+        reason: String,
+    },
+
     /// Inference failed: ONNX Runtime reported an error (kept as `source`),
     /// or a model's output or the scheduler's state is not what it must be
     /// (no `source`). The message says what was being done and does not

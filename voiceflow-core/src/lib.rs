@@ -50,7 +50,7 @@ pub mod vad;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-pub use config::{EngineConfig, SchedulerConfig, Task, TranscribeOptions};
+pub use config::{Device, EngineConfig, SchedulerConfig, Task, TranscribeOptions};
 pub use context::Context;
 pub use engine::Engine;
 pub use error::{Error, Result};

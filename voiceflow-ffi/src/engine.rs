@@ -1,7 +1,7 @@
 //! The engine handle: load a model, transcribe PCM, audio files (WAV, FLAC,
 //! MP3, Ogg Vorbis, MP4/M4A AAC) and their bytes.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CString};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use voiceflow_core::engine::Audio;
 use voiceflow_core::{Engine, Transcript};
 
 use crate::boundary::{arg, guard, out, slice, utf8, FfiError, FfiResult};
-use crate::handle::{free_handle, into_handle, owned_string};
+use crate::handle::{c_string, free_handle, into_handle, owned_string};
 use crate::options::{engine_config, transcribe_call, VfEngineOptions, VfTranscribeOptions};
 use crate::status::VfStatus;
 use crate::transcript::VfTranscript;
@@ -20,6 +20,9 @@ use crate::transcript::VfTranscript;
 pub struct VfEngine {
     /// Shared with the streaming sessions started on it.
     pub(crate) engine: Arc<Engine>,
+    /// The execution providers of the encoder and the decoder, for
+    /// `vf_engine_providers`.
+    providers: [CString; 2],
 }
 
 /// Loads the model in the folder `model_dir` with ONNX Runtime; `options`
@@ -69,9 +72,45 @@ pub unsafe extern "C" fn vf_engine_new(
         // SAFETY: `options` is NULL or initialised options with valid
         // strings (# Safety), as `engine_config` requires.
         let config = unsafe { engine_config(model_dir, options)? };
+        let engine = Engine::new(config)?;
+        let info = engine.model_info();
+        let providers = [
+            c_string(&info.encoder_provider)?,
+            c_string(&info.decoder_provider)?,
+        ];
         *out_engine = into_handle(VfEngine {
-            engine: Arc::new(Engine::new(config)?),
+            engine: Arc::new(engine),
+            providers,
         });
+        Ok(())
+    })
+}
+
+/// Where the engine's graphs run: sets `*out_encoder` and `*out_decoder` to
+/// the ONNX Runtime execution providers of the encoder and the decoder
+/// (`"CPU"`, `"CUDA"`; `"CUDA/CPU"` when the two graphs of a split decoder
+/// ended up apart). The strings belong to the engine and stay valid until
+/// `vf_engine_free`; do not free them.
+///
+/// # Safety
+/// `engine` is NULL or an engine from `vf_engine_new` not freed before the
+/// call returns; `out_encoder` and `out_decoder` are NULL or point to
+/// writable `const char *`s apart from each other.
+#[no_mangle]
+pub unsafe extern "C" fn vf_engine_providers(
+    engine: *const VfEngine,
+    out_encoder: *mut *const c_char,
+    out_decoder: *mut *const c_char,
+) -> VfStatus {
+    guard(|| {
+        // SAFETY: NULL or writable and apart from each other (# Safety).
+        let out_encoder = unsafe { out(out_encoder, "out_encoder", std::ptr::null())? };
+        // SAFETY: as above.
+        let out_decoder = unsafe { out(out_decoder, "out_decoder", std::ptr::null())? };
+        // SAFETY: `engine` is NULL or a live engine for the call (# Safety).
+        let engine = unsafe { arg(engine, "engine")? };
+        *out_encoder = engine.providers[0].as_ptr();
+        *out_decoder = engine.providers[1].as_ptr();
         Ok(())
     })
 }

@@ -44,6 +44,27 @@ pub struct VfEngineOptions {
     pub max_queued: usize,
     /// Batch the work of different callers (default true).
     pub batching: bool,
+    /// Where the model runs: `"auto"` (NULL, the default: CUDA when the
+    /// library was built with it and it can take the model, else the CPU),
+    /// `"cpu"`, `"cuda"` or `"cuda:N"` (that GPU only: `vf_engine_new` fails
+    /// with `VF_ERROR_DEVICE_UNAVAILABLE` when it cannot be used).
+    /// `vf_engine_providers` says where each graph runs.
+    pub device: *const c_char,
+}
+
+/// The first released layout of [`VfEngineOptions`], before `device`: its
+/// size in [`Versioned::SIZES`].
+#[repr(C)]
+#[allow(dead_code)] // Only its size is used.
+struct VfEngineOptionsV1 {
+    struct_size: usize,
+    runtime_library: *const c_char,
+    threads: usize,
+    instances: usize,
+    max_audio_duration_s: f64,
+    max_concurrent: usize,
+    max_queued: usize,
+    batching: bool,
 }
 
 /// Transcribe or translate, as `VfTranscribeOptions::task`.
@@ -119,7 +140,8 @@ pub struct VfTranscribeOptions {
     pub timeout_ms: u64,
     /// Encode a window with less than 30 s of audio at its own length
     /// (rounded up to 5 s) instead of padding it to 30 s: faster; the text
-    /// may differ from Whisper's. Default false.
+    /// may differ from Whisper's. Default true (false: 30-s windows, as
+    /// Whisper).
     pub short_windows: bool,
     /// Word-level timestamps from the decoder's cross-attention alignment;
     /// default false.
@@ -216,12 +238,13 @@ pub unsafe extern "C" fn vf_engine_options_default(
     })
 }
 
-// SAFETY: `repr(C)` with `struct_size` first; one released layout, this one;
+// SAFETY: `repr(C)` with `struct_size` first; two released layouts,
+// `VfEngineOptionsV1` (whose fields, in order, begin this one) and this one;
 // pointers, integers and floats are valid for any bytes, and the `bool` is
 // 0 or 1 by the contracts of `vf_engine_new`.
 unsafe impl Versioned for VfEngineOptions {
     const NAME: &'static str = "VfEngineOptions";
-    const SIZES: &'static [usize] = &[size_of::<VfEngineOptions>()];
+    const SIZES: &'static [usize] = &[size_of::<VfEngineOptionsV1>(), size_of::<VfEngineOptions>()];
     fn defaults() -> Self {
         engine_options(&EngineConfig::new(""))
     }
@@ -238,6 +261,7 @@ fn engine_options(config: &EngineConfig) -> VfEngineOptions {
         max_concurrent: config.scheduler.max_concurrent,
         max_queued: config.scheduler.max_queued,
         batching: config.scheduler.batching,
+        device: std::ptr::null(),
     }
 }
 
@@ -355,6 +379,10 @@ pub(crate) unsafe fn engine_config(
     config.scheduler.max_concurrent = options.max_concurrent;
     config.scheduler.max_queued = options.max_queued;
     config.scheduler.batching = options.batching;
+    // SAFETY: `device` is NULL or a NUL-terminated string (our contract).
+    if let Some(device) = unsafe { optional_utf8(options.device, "options.device")? } {
+        config.device = device.parse()?;
+    }
     Ok(config)
 }
 

@@ -42,6 +42,9 @@ pub enum VfStatus {
     VF_ERROR_CLOSED = 32,
     /// An I/O operation failed (missing file, permissions, folder in use).
     VF_ERROR_IO = 33,
+    /// The device `VfEngineOptions::device` insists on (`"cuda"`) cannot
+    /// run the model; the message says why.
+    VF_ERROR_DEVICE_UNAVAILABLE = 34,
     /// The enhancer's queue is full; the request was not accepted.
     VF_ERROR_QUEUE_FULL = 40,
     /// The request did not complete within its timeout.
@@ -71,7 +74,7 @@ pub enum VfStatus {
 
 impl VfStatus {
     /// Every status, for turning a C `int` back into a status.
-    const ALL: [VfStatus; 25] = [
+    const ALL: [VfStatus; 26] = [
         VfStatus::VF_OK,
         VfStatus::VF_ERROR_NULL_POINTER,
         VfStatus::VF_ERROR_INVALID_UTF8,
@@ -83,6 +86,7 @@ impl VfStatus {
         VfStatus::VF_ERROR_MODEL_MALFORMED,
         VfStatus::VF_ERROR_RUNTIME_NOT_FOUND,
         VfStatus::VF_ERROR_INFERENCE,
+        VfStatus::VF_ERROR_DEVICE_UNAVAILABLE,
         VfStatus::VF_ERROR_CLOSED,
         VfStatus::VF_ERROR_IO,
         VfStatus::VF_ERROR_QUEUE_FULL,
@@ -113,6 +117,7 @@ impl VfStatus {
             VfStatus::VF_ERROR_MODEL_MALFORMED => "VF_ERROR_MODEL_MALFORMED\0",
             VfStatus::VF_ERROR_RUNTIME_NOT_FOUND => "VF_ERROR_RUNTIME_NOT_FOUND\0",
             VfStatus::VF_ERROR_INFERENCE => "VF_ERROR_INFERENCE\0",
+            VfStatus::VF_ERROR_DEVICE_UNAVAILABLE => "VF_ERROR_DEVICE_UNAVAILABLE\0",
             VfStatus::VF_ERROR_CLOSED => "VF_ERROR_CLOSED\0",
             VfStatus::VF_ERROR_IO => "VF_ERROR_IO\0",
             VfStatus::VF_ERROR_QUEUE_FULL => "VF_ERROR_QUEUE_FULL\0",
@@ -148,6 +153,7 @@ pub(crate) fn status_of(error: &Error) -> VfStatus {
         }
         Error::RuntimeNotFound { .. } => VfStatus::VF_ERROR_RUNTIME_NOT_FOUND,
         Error::Inference { .. } => VfStatus::VF_ERROR_INFERENCE,
+        Error::DeviceUnavailable { .. } => VfStatus::VF_ERROR_DEVICE_UNAVAILABLE,
         Error::Closed(_) => VfStatus::VF_ERROR_CLOSED,
         Error::Io { .. } => VfStatus::VF_ERROR_IO,
         Error::QueueFull { .. } => VfStatus::VF_ERROR_QUEUE_FULL,
@@ -253,6 +259,13 @@ mod tests {
                 "VF_ERROR_RUNTIME_NOT_FOUND",
             ),
             (Error::inference(reason.clone()), "VF_ERROR_INFERENCE"),
+            (
+                Error::DeviceUnavailable {
+                    device: "cuda".into(),
+                    reason: reason.clone(),
+                },
+                "VF_ERROR_DEVICE_UNAVAILABLE",
+            ),
             (Error::Closed("engine"), "VF_ERROR_CLOSED"),
             (
                 Error::io(&path, std::io::ErrorKind::NotFound.into()),

@@ -1,7 +1,7 @@
 //! One real transcription through the C API (tiny.en, ONNX Runtime), with
 //! the segment callback, then the engine's input checks and close.
 
-use std::ffi::{c_void, CStr, CString};
+use std::ffi::{c_int, c_void, CStr, CString};
 use std::path::{Path, PathBuf};
 use std::ptr::{null, null_mut};
 
@@ -57,8 +57,10 @@ unsafe extern "C" fn collect(
     VF_CONTINUE
 }
 
-/// An engine on tiny.en with ONNX Runtime from [`runtime_library`].
-fn new_engine() -> *mut VfEngine {
+/// `vf_engine_new` on tiny.en with ONNX Runtime from [`runtime_library`],
+/// 2 threads, and the options as `configure` leaves them; the status, the
+/// engine (NULL on failure) and the last error.
+fn try_engine(configure: impl FnOnce(&mut VfEngineOptions)) -> (VfStatus, *mut VfEngine, String) {
     let model = CString::new(repo().join("models/whisper-tiny.en").to_str().unwrap()).unwrap();
     let runtime = runtime_library();
     // SAFETY: all-zero bytes are a valid `VfEngineOptions` (NULL, zeros,
@@ -71,15 +73,72 @@ fn new_engine() -> *mut VfEngine {
     );
     engine_options.runtime_library = runtime.as_ptr();
     engine_options.threads = 2;
+    configure(&mut engine_options);
     let mut engine = null_mut();
-    // SAFETY: `model` is a NUL-terminated string; `&engine_options` is an initialised
-    // `VfEngineOptions`; `&mut engine` is a writable local.
+    // SAFETY: `model` is a NUL-terminated string; `&engine_options` is an
+    // initialised `VfEngineOptions` whose strings `configure` set to literals;
+    // `&mut engine` is a writable local.
     let status = unsafe { vf_engine_new(model.as_ptr(), &engine_options, &mut engine) };
     // SAFETY: `vf_last_error_message` never returns NULL; the string stays
     // valid until the next failing call on this thread, after this copy.
     let message = unsafe { CStr::from_ptr(vf_last_error_message()) };
-    assert_eq!(status, VfStatus::VF_OK, "{message:?}");
+    (status, engine, message.to_string_lossy().into_owned())
+}
+
+/// An engine on tiny.en with ONNX Runtime from [`runtime_library`].
+fn new_engine() -> *mut VfEngine {
+    let (status, engine, message) = try_engine(|_| {});
+    assert_eq!(status, VfStatus::VF_OK, "{message}");
     engine
+}
+
+/// The `device` option: "cpu" runs there; "cuda" cannot be had with the
+/// tests' ONNX Runtime library (no CUDA provider) and fails with its own
+/// code, naming the device; an unknown device and bad UTF-8 are named; a
+/// caller compiled before the field (the first layout's size) gets "auto".
+#[test]
+fn the_device_option_picks_the_cpu_or_fails_with_device_unavailable() {
+    let (status, engine, message) = try_engine(|o| o.device = c"cpu".as_ptr());
+    assert_eq!(status, VfStatus::VF_OK, "{message}");
+    let (mut encoder, mut decoder) = (null(), null());
+    // SAFETY: `engine` is a live engine; both outputs are writable locals.
+    let status = unsafe { vf_engine_providers(engine, &mut encoder, &mut decoder) };
+    assert_eq!(status, VfStatus::VF_OK);
+    // SAFETY: the engine's NUL-terminated strings, valid until it is freed.
+    let providers = unsafe { (CStr::from_ptr(encoder), CStr::from_ptr(decoder)) };
+    assert_eq!(providers, (c"CPU", c"CPU"));
+    // SAFETY: NULL outputs are reported, never written.
+    let status = unsafe { vf_engine_providers(engine, null_mut(), &mut decoder) };
+    assert_eq!(status, VfStatus::VF_ERROR_NULL_POINTER);
+    // SAFETY: `engine` is a live engine, freed once.
+    unsafe { vf_engine_free(engine) };
+
+    let (status, engine, message) = try_engine(|o| o.device = c"cuda:1".as_ptr());
+    assert_eq!(status, VfStatus::VF_ERROR_DEVICE_UNAVAILABLE, "{message}");
+    assert!(engine.is_null());
+    assert!(
+        message.starts_with("device cuda:1 is not available: "),
+        "{message}"
+    );
+    // SAFETY: `vf_status_name` returns a static NUL-terminated string.
+    let name = unsafe { CStr::from_ptr(vf_status_name(status as c_int)) };
+    assert_eq!(name.to_str().unwrap(), "VF_ERROR_DEVICE_UNAVAILABLE");
+
+    let (status, engine, message) = try_engine(|o| o.device = c"gpu".as_ptr());
+    assert_eq!(status, VfStatus::VF_ERROR_INVALID_ARGUMENT, "{message}");
+    assert!(engine.is_null() && message.contains("device"), "{message}");
+    let (status, _, message) = try_engine(|o| o.device = c"cuda\xff".as_ptr());
+    assert_eq!(status, VfStatus::VF_ERROR_INVALID_UTF8, "{message}");
+    assert!(message.contains("options.device"), "{message}");
+
+    // The first released layout ends before `device`: it is not read.
+    let (status, engine, message) = try_engine(|o| {
+        o.device = c"cuda".as_ptr();
+        o.struct_size = std::mem::offset_of!(VfEngineOptions, device);
+    });
+    assert_eq!(status, VfStatus::VF_OK, "{message}");
+    // SAFETY: `engine` is a live engine, freed once.
+    unsafe { vf_engine_free(engine) };
 }
 
 #[test]
@@ -153,9 +212,9 @@ fn report_wav_is_transcribed_with_segments_then_bad_input_and_close_are_codes() 
     // SAFETY: `transcript` is NULL or a live transcript, freed once and not used after.
     unsafe { vf_transcript_free(transcript) };
 
-    // A short window hears the same words.
-    assert!(!options.short_windows, "off by default");
-    options.short_windows = true;
+    // A 30-s window (as Whisper) hears the same words.
+    assert!(options.short_windows, "on by default");
+    options.short_windows = false;
     options.on_segment = None;
     // SAFETY: `engine` is a live engine; `&options` is an initialised `VfTranscribeOptions`;
     // `wav.as_ptr()` points to `wav.len()` elements; `&mut transcript` is a writable local.

@@ -16,6 +16,7 @@ mod class {
     import_exception!(voiceflow.errors, InvalidArgumentError);
     import_exception!(voiceflow.errors, ModelError);
     import_exception!(voiceflow.errors, RuntimeNotFoundError);
+    import_exception!(voiceflow.errors, DeviceUnavailableError);
     import_exception!(voiceflow.errors, InferenceError);
     import_exception!(voiceflow.errors, ClosedError);
     import_exception!(voiceflow.errors, IoError);
@@ -65,6 +66,7 @@ fn exception(error: Error, message: String) -> PyErr {
         | Error::ModelMalformed { .. }
         | Error::ModelLacksFeature { .. } => class::ModelError::new_err(message),
         Error::RuntimeNotFound { .. } => class::RuntimeNotFoundError::new_err(message),
+        Error::DeviceUnavailable { .. } => class::DeviceUnavailableError::new_err(message),
         Error::Inference { .. } => class::InferenceError::new_err(message),
         Error::Closed(_) => class::ClosedError::new_err(message),
         Error::Io { path, source } => io_error(message, &path, &source),

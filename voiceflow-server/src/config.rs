@@ -62,6 +62,10 @@ pub struct EngineSection {
     pub threads: Option<usize>,
     /// The ONNX Runtime library; default: `ORT_DYLIB_PATH` or `runtime/`.
     pub runtime: Option<PathBuf>,
+    /// Where the model runs: `"auto"` (default: CUDA when built with it and
+    /// usable, else the CPU), `"cpu"`, `"cuda"` or `"cuda:N"` (that GPU or
+    /// fail to start); [`voiceflow_core::Device`].
+    pub device: voiceflow_core::Device,
     /// Transcriptions running at once (streams' utterances and uploads
     /// together). Default: 50, the report's concurrent users.
     pub max_concurrent_transcriptions: usize,
@@ -83,6 +87,7 @@ impl Default for EngineSection {
             model: PathBuf::from("tiny.en"),
             threads: None,
             runtime: None,
+            device: voiceflow_core::Device::Auto,
             max_concurrent_transcriptions: scheduler.max_concurrent,
             max_queued_transcriptions: scheduler.max_queued,
             short_windows: true,

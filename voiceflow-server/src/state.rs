@@ -56,6 +56,7 @@ impl AppState {
         let tokens = Tokens::from_config(&config.auth)?;
         let mut engine_config = EngineConfig::new(resolve_model_dir(&config.engine.model));
         engine_config.runtime_library = config.engine.runtime.clone();
+        engine_config.device = config.engine.device;
         if let Some(threads) = config.engine.threads {
             engine_config.intra_op_threads = threads;
         }

@@ -22,7 +22,7 @@ use self::files::{DecoderFiles, ModelFiles};
 use self::model_config::ModelConfig;
 use self::session::{load_session, EncoderSession};
 use self::tokenizer::WhisperTokenizer;
-use crate::{Error, Result};
+use crate::{Device, Error, Result};
 
 /// Timestamp tokens in the vocabulary (`<|0.00|>` … `<|30.00|>`).
 const TIMESTAMP_TOKENS: u32 = 1501;
@@ -130,29 +130,31 @@ impl Model {
         }
     }
 
-    /// Loads the encoder graph with `threads` intra-op threads; also returns
-    /// the execution provider it runs on.
+    /// Loads the encoder graph with `threads` intra-op threads on `device`;
+    /// also returns the execution provider it runs on.
     pub(crate) fn encoder_session(
         &self,
         env: &ort::environment::Environment,
         threads: usize,
+        device: Device,
     ) -> Result<(EncoderSession, &'static str)> {
-        let (session, provider) = load_session(env, &self.files.encoder, threads)?;
+        let (session, provider) = load_session(env, &self.files.encoder, threads, device)?;
         let encoder = EncoderSession::new(session, &self.files.encoder, self.config.n_mels)?;
         Ok((encoder, provider))
     }
 
-    /// Loads the decoder graph(s) with `threads` intra-op threads; also
+    /// Loads the decoder graph(s) with `threads` intra-op threads on `device`; also
     /// returns the execution provider they run on (`"CUDA/CPU"` when the
     /// split layout's two graphs ended up on different ones).
     pub(crate) fn decoder_session(
         &self,
         env: &ort::environment::Environment,
         threads: usize,
+        device: Device,
     ) -> Result<(DecoderSession, String)> {
         let c = &self.config;
         let load = |path: &PathBuf| {
-            let (session, provider) = load_session(env, path, threads)?;
+            let (session, provider) = load_session(env, path, threads, device)?;
             Ok::<_, Error>(((session, path.clone()), provider))
         };
         let (sessions, provider) = match &self.files.decoder {

@@ -9,6 +9,7 @@ use ort::session::builder::SessionBuilder;
 use ort::session::Session;
 use ort::value::{DynValue, Tensor};
 
+use crate::Device;
 use crate::{Error, Result};
 
 /// Turns an ONNX Runtime error into the crate's error, keeping it as the
@@ -31,18 +32,35 @@ fn builder_failed(e: ort::Error<SessionBuilder>) -> Error {
     Error::inference_from("ONNX Runtime cannot configure a session", copy)
 }
 
-/// Loads one graph with `threads` intra-op threads on the CPU (or CUDA when
-/// built with the `cuda` feature and a GPU takes the graph); returns the
+/// Loads one graph with `threads` intra-op threads on `device`; returns the
 /// session and the name of the execution provider it runs on (`"CPU"`,
-/// `"CUDA"`), which is also logged.
+/// `"CUDA"`), which is also logged. [`Device::Auto`] falls back to the CPU
+/// (logging why when the build has CUDA); [`Device::Cuda`] fails with
+/// [`Error::DeviceUnavailable`] instead.
 pub(crate) fn load_session(
     env: &Environment,
     path: &Path,
     threads: usize,
+    device: Device,
 ) -> Result<(Session, &'static str)> {
-    #[cfg(feature = "cuda")]
-    if let Some(session) = cuda::load(env, path, threads) {
-        return Ok((session, "CUDA"));
+    let cuda = |device_id| cuda::load(env, path, threads, device_id);
+    match device {
+        Device::Cpu => {}
+        Device::Auto => match cuda(0) {
+            Ok(session) => return Ok((session, "CUDA")),
+            Err(reason) if cuda::BUILT => {
+                tracing::warn!(graph = %path.display(), %reason, "CUDA cannot run this graph; using the CPU");
+            }
+            Err(_) => {}
+        },
+        Device::Cuda { device_id } => {
+            return cuda(device_id)
+                .map(|session| (session, "CUDA"))
+                .map_err(|reason| Error::DeviceUnavailable {
+                    device: device.to_string(),
+                    reason,
+                })
+        }
     }
     let session = builder(env, threads)?
         .with_execution_providers([cpu()])
@@ -70,47 +88,64 @@ fn cpu() -> ExecutionProviderDispatch {
 
 #[cfg(feature = "cuda")]
 mod cuda {
-    //! The CUDA execution provider, tried first when the crate is built with
-    //! the `cuda` feature. Whatever stops it (a library without CUDA, no GPU,
-    //! a graph CUDA cannot take) is logged for each session, and the CPU is
-    //! used instead; `ModelInfo` says which provider each graph runs on.
+    //! The CUDA execution provider (the crate's `cuda` feature).
 
     use super::*;
     use ort::ep::{ExecutionProvider, CUDA};
 
-    /// The session on CUDA (CPU for the nodes CUDA lacks), or `None` after
-    /// logging why not.
-    pub(super) fn load(env: &Environment, path: &Path, threads: usize) -> Option<Session> {
-        let graph = path.display();
+    /// Whether this build can run graphs on CUDA.
+    pub(super) const BUILT: bool = true;
+
+    /// The session on CUDA device `device_id` (the CPU runs the nodes CUDA
+    /// lacks), or why it cannot be had: a library without the provider, no
+    /// GPU or no such device, missing CUDA libraries.
+    pub(super) fn load(
+        env: &Environment,
+        path: &Path,
+        threads: usize,
+        device_id: i32,
+    ) -> std::result::Result<Session, String> {
         match CUDA::is_available() {
             Ok(true) => {}
             Ok(false) => {
-                tracing::warn!(%graph, "this ONNX Runtime library has no CUDA execution provider; using the CPU");
-                return None;
+                return Err("the ONNX Runtime library has no CUDA execution provider \
+                            (the onnxruntime-gpu wheel's library has it)"
+                    .into())
             }
-            Err(e) => {
-                tracing::warn!(%graph, error = %e, "cannot query the CUDA execution provider; using the CPU");
-                return None;
-            }
+            Err(e) => return Err(format!("cannot query the CUDA execution provider: {e}")),
         }
-        let cuda = CUDA::default().build().error_on_failure();
+        let cuda = CUDA::default()
+            .with_device_id(device_id)
+            .build()
+            .error_on_failure();
         let session = builder(env, threads)
-            .map_err(|e| crate::error::chain(&e))
-            .and_then(|b| {
-                b.with_execution_providers([cuda, cpu()])
-                    .map_err(|e| e.to_string())
-            })
-            .and_then(|mut b| b.commit_from_file(path).map_err(|e| e.to_string()));
-        match session {
-            Ok(session) => {
-                tracing::info!(%graph, threads, provider = "CUDA", "session loaded");
-                Some(session)
-            }
-            Err(error) => {
-                tracing::warn!(%graph, %error, "the CUDA execution provider failed; using the CPU");
-                None
-            }
-        }
+            .map_err(|e| crate::error::chain(&e))?
+            .with_execution_providers([cuda, cpu()])
+            .map_err(|e| e.to_string())?
+            .commit_from_file(path)
+            .map_err(|e| e.to_string())?;
+        tracing::info!(graph = %path.display(), threads, device_id, provider = "CUDA", "session loaded");
+        Ok(session)
+    }
+}
+
+#[cfg(not(feature = "cuda"))]
+mod cuda {
+    //! Without the `cuda` feature nothing runs on CUDA.
+
+    use super::*;
+
+    /// Whether this build can run graphs on CUDA.
+    pub(super) const BUILT: bool = false;
+
+    /// Why CUDA cannot be had: this build lacks it.
+    pub(super) fn load(
+        _env: &Environment,
+        _path: &Path,
+        _threads: usize,
+        _device_id: i32,
+    ) -> std::result::Result<Session, String> {
+        Err("this build of VoiceFlow lacks the `cuda` feature".into())
     }
 }
 
@@ -244,7 +279,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("encoder_model.onnx");
         std::fs::write(&path, b"not an onnx graph").unwrap();
-        let error = load_session(env, &path, 1).map(|(s, _)| s).unwrap_err();
+        let error = load_session(env, &path, 1, Device::Cpu)
+            .map(|(s, _)| s)
+            .unwrap_err();
         assert!(
             matches!(&error, Error::ModelMalformed { path: p, .. } if *p == path),
             "{error:?}"
@@ -262,8 +299,12 @@ mod tests {
         let path = dir.join("encoder_model.onnx");
         assert!(path.is_file(), "no tiny.en model at {}", dir.display());
         let env = runtime::environment(None).unwrap();
-        let mut encoder =
-            EncoderSession::new(load_session(env, &path, 1).unwrap().0, &path, 80).unwrap();
+        let mut encoder = EncoderSession::new(
+            load_session(env, &path, 1, Device::Cpu).unwrap().0,
+            &path,
+            80,
+        )
+        .unwrap();
         // No frames at all: ONNX Runtime's first Conv refuses the shape.
         let error = encoder.encode(Vec::new(), 1, 0).unwrap_err();
         assert!(matches!(&error, Error::Inference { .. }), "{error:?}");

@@ -88,7 +88,7 @@ impl Scheduler {
         let mut lacks_alignment = None;
         for i in 0..config.instances {
             let (encoder, encoder_provider) =
-                model.encoder_session(env, config.intra_op_threads)?;
+                model.encoder_session(env, config.intra_op_threads, config.device)?;
             let jobs = encoder_jobs.clone();
             let stop = stop.clone();
             let stats_e = Arc::clone(&stats);
@@ -105,7 +105,7 @@ impl Scheduler {
             })?);
 
             let (decoder, decoder_provider) =
-                model.decoder_session(env, config.intra_op_threads)?;
+                model.decoder_session(env, config.intra_op_threads, config.device)?;
             providers = (encoder_provider.to_string(), decoder_provider);
             lacks_alignment = decoder.lacks_alignment().map(Path::to_path_buf);
             let stats_d = Arc::clone(&stats);

@@ -182,6 +182,7 @@ class Engine:
         max_concurrent: int = 50,
         max_queued: int = 100,
         batching: bool = True,
+        device: str = "auto",
     ) -> Self: ...
     def transcribe(
         self,
@@ -213,7 +214,7 @@ class Engine:
         vad_speech_pad_ms: int = 400,
         vad_max_speech_duration_s: float | None = None,
         vad_min_silence_at_max_speech_ms: int = 98,
-        short_windows: bool = False,
+        short_windows: bool = True,
         on_segment: Callable[[Segment, Progress], bool | None] | None = None,
     ) -> Transcript:
         """Transcribes `audio`; the options are `voiceflow_core::TranscribeOptions`'s,

@@ -12,6 +12,7 @@ __all__ = [
     "BackendError",
     "CancelledError",
     "ClosedError",
+    "DeviceUnavailableError",
     "Error",
     "InferenceError",
     "IntegrityError",
@@ -55,6 +56,13 @@ class ModelError(Error):
 class RuntimeNotFoundError(Error):
     """The ONNX Runtime shared library could not be found or loaded; the
     message lists where it was looked for."""
+
+
+class DeviceUnavailableError(Error):
+    """The device the engine was told to use (``device="cuda"``) cannot run
+    the model: the library was built without CUDA, ONNX Runtime has no CUDA
+    execution provider, or there is no such GPU; the message says which.
+    ``device="auto"`` falls back to the CPU instead."""
 
 
 class InferenceError(Error):
