@@ -41,7 +41,7 @@ setup:
 
 setup-test: setup
 	scripts/setup.sh venv-dev
-	scripts/setup.sh model base tiny.en-split
+	scripts/setup.sh model base tiny.en-split tiny.en-int8
 	scripts/setup.sh audio-fixtures
 
 ## make models: every model setup knows (tiny.en, base)

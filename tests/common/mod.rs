@@ -50,6 +50,17 @@ pub fn split_model_dir() -> PathBuf {
     )
 }
 
+/// tiny.en converted with int8 weights (`VOICEFLOW_INT8_MODEL_DIR` or
+/// `<repo>/models/whisper-tiny.en-int8`); panics when it is not there, like
+/// [`base_model_dir`].
+pub fn int8_model_dir() -> PathBuf {
+    installed(
+        "VOICEFLOW_INT8_MODEL_DIR",
+        "models/whisper-tiny.en-int8",
+        "scripts/setup.sh model tiny.en-int8",
+    )
+}
+
 /// The folder named by `variable`, else `default` under the repository;
 /// panics with the command that installs it when it is missing.
 fn installed(variable: &str, default: &str, setup: &str) -> PathBuf {
