@@ -265,8 +265,7 @@ typedef struct VfTranscribeOptions {
   uint64_t timeout_ms;
   // Encode a window with less than 30 s of audio at its own length
   // (rounded up to 5 s) instead of padding it to 30 s: faster; the text
-  // may differ from Whisper's. Default true (false: 30-s windows, as
-  // Whisper).
+  // may differ from Whisper's. Default false.
   bool short_windows;
   // Word-level timestamps from the decoder's cross-attention alignment;
   // default false.

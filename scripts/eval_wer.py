@@ -98,7 +98,7 @@ def main():
                     help="the voiceflow program to evaluate")
     ap.add_argument("--json", type=Path, help="also write per-file results here")
     ap.add_argument("--voiceflow-arg", action="append", default=[], dest="voiceflow_args",
-                    help="an extra argument for `voiceflow transcribe` (repeatable), e.g. --short-windows=false")
+                    help="an extra argument for `voiceflow transcribe` (repeatable), e.g. --short-windows")
     args = ap.parse_args()
 
     with open(args.audio / "manifest.tsv", newline="") as fh:

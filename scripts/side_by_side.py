@@ -97,8 +97,8 @@ def cli_rss_mb(args, file: str) -> float:
              "capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     cmd = [str(args.bin), "transcribe", "--model", str(args.model), "--threads",
            str(args.threads), "--language", "en", file]
-    if args.long_windows:
-        cmd.append("--short-windows=false")
+    if not args.long_windows:
+        cmd.append("--short-windows")
     out = subprocess.run([sys.executable, "-c", probe, *cmd], check=True, capture_output=True,
                          text=True).stdout
     return int(out.strip()) / 1024

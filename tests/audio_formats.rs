@@ -29,12 +29,8 @@ fn transcribe_bytes(bytes: &[u8]) -> voiceflow_core::Result<String> {
 #[test]
 fn every_format_gives_the_wavs_words() {
     // Beam search: steadier than greedy decoding on slightly changed audio.
-    // 30-s windows, as Whisper: this compares the decoders of the formats,
-    // and a short window of lossy audio may lose a word of espeak's speech
-    // ("about a sailor" as "an outsider" in M4A), which is the model's doing.
     let options = TranscribeOptions {
         beam_size: 5,
-        short_windows: false,
         ..TranscribeOptions::default()
     };
     let mut clips: Vec<String> = manifest().into_iter().map(|(file, _)| file).collect();

@@ -271,10 +271,7 @@ fn stream_reads_raw_s16le_from_stdin() {
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let reference = "Thank you for calling, how can I help you today?";
-    // Finals use short windows, where this 8-kHz copy may lose one word
-    // ("today" heard as "to me": two errors).
-    let (errors, _) = common::word_errors(reference, &stdout);
-    assert!(errors <= 2, "{stdout:?}");
+    assert!(common::wer(reference, &stdout) <= 0.15, "{stdout:?}");
 }
 
 #[test]

@@ -98,8 +98,7 @@ fn lacking(name: &str, c_struct: &str, python: &str, help: &str) -> Vec<String> 
         missing.push(format!("Python: Engine.transcribe({name}=...)"));
     }
     let flag = format!("--{}", name.replace('_', "-"));
-    // `--short-windows[=<SHORT_WINDOWS>]`: a flag with an optional value.
-    if !help.split([' ', '\n', ',', '[']).any(|word| word == flag) {
+    if !help.split([' ', '\n', ',']).any(|word| word == flag) {
         missing.push(format!("CLI: voiceflow transcribe {flag}"));
     }
     missing

@@ -130,10 +130,9 @@ pub struct OptionArgs {
     vad_min_silence_at_max_speech_ms: Option<u32>,
     /// Encode a window shorter than 30 s at its own length (rounded up to
     /// 5 s) instead of padding it: faster; the text may differ from
-    /// Whisper's (`--short-windows=false`: 30-s windows, as Whisper)
-    /// [default: true].
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
-    short_windows: Option<bool>,
+    /// Whisper's.
+    #[arg(long)]
+    short_windows: bool,
 }
 
 impl OptionArgs {
@@ -177,7 +176,7 @@ impl OptionArgs {
             seed: self.seed.unwrap_or(d.seed),
             timeout,
             vad_filter: self.vad_filter.then(|| self.vad_options()),
-            short_windows: self.short_windows.unwrap_or(d.short_windows),
+            short_windows: self.short_windows,
         })
     }
 

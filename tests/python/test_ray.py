@@ -115,9 +115,8 @@ def check_words(rows: dict[str, dict[str, Any]]) -> None:
         row = rows[name]
         assert row["error"] is None, (name, row["error"])
         # tiny.en drops an "a" here and there: one word off per sentence passes
-        # (as in test_bindings_engine.py); with short windows (the default)
-        # the 8-kHz copy may hear "today" as "to me": one word, two edits.
-        assert word_errors(spoken(name), row["text"]) <= 2, (name, row["text"])
+        # (as in test_bindings_engine.py).
+        assert word_errors(spoken(name), row["text"]) <= 1, (name, row["text"])
 
 
 def test_importing_voiceflow_does_not_import_ray():

@@ -68,8 +68,7 @@ def _theirs(model, audio: np.ndarray) -> list[tuple[str, float, float]]:
 
 
 def _ours(engine, audio: np.ndarray) -> list[tuple[str, float, float]]:
-    # 30-s windows, as faster-whisper decodes them.
-    t = engine.transcribe(audio, SAMPLE_RATE, word_timestamps=True, short_windows=False)
+    t = engine.transcribe(audio, SAMPLE_RATE, word_timestamps=True)
     return [(w.word, w.start, w.end) for s in t.segments for w in s.words]
 
 

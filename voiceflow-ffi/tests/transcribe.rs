@@ -212,9 +212,9 @@ fn report_wav_is_transcribed_with_segments_then_bad_input_and_close_are_codes() 
     // SAFETY: `transcript` is NULL or a live transcript, freed once and not used after.
     unsafe { vf_transcript_free(transcript) };
 
-    // A 30-s window (as Whisper) hears the same words.
-    assert!(options.short_windows, "on by default");
-    options.short_windows = false;
+    // A short window hears the same words.
+    assert!(!options.short_windows, "off by default");
+    options.short_windows = true;
     options.on_segment = None;
     // SAFETY: `engine` is a live engine; `&options` is an initialised `VfTranscribeOptions`;
     // `wav.as_ptr()` points to `wav.len()` elements; `&mut transcript` is a writable local.

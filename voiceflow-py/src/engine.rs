@@ -117,12 +117,12 @@ impl Engine {
     /// beside the model folder; `vad_neg_threshold` None: vad_threshold -
     /// 0.15; `vad_max_speech_duration_s` None: no limit). `short_windows`:
     /// encode a window with less than 30 s of audio at its own length
-    /// (rounded up to 5 s) instead of padding it: faster, and on by default;
-    /// the text may differ from Whisper's (False: 30-s windows, as Whisper).
-    #[pyo3(signature = (audio, sample_rate=16000, *, language=None, task="transcribe", beam_size=1, best_of=5, patience=1.0, temperatures=None, compression_ratio_threshold=Some(2.4), logprob_threshold=Some(-1.0), no_speech_threshold=Some(0.6), unreliable_no_speech_threshold=Some(0.5), condition_on_previous_text=true, initial_prompt=None, timestamps=true, word_timestamps=false, seed=0, timeout=None, vad_filter=false, vad_model=None, vad_threshold=0.5, vad_neg_threshold=None, vad_min_speech_duration_ms=0, vad_min_silence_duration_ms=2000, vad_speech_pad_ms=400, vad_max_speech_duration_s=None, vad_min_silence_at_max_speech_ms=98, short_windows=true, on_segment=None))]
+    /// (rounded up to 5 s) instead of padding it: faster; the text may
+    /// differ from Whisper's.
+    #[pyo3(signature = (audio, sample_rate=16000, *, language=None, task="transcribe", beam_size=1, best_of=5, patience=1.0, temperatures=None, compression_ratio_threshold=Some(2.4), logprob_threshold=Some(-1.0), no_speech_threshold=Some(0.6), unreliable_no_speech_threshold=Some(0.5), condition_on_previous_text=true, initial_prompt=None, timestamps=true, word_timestamps=false, seed=0, timeout=None, vad_filter=false, vad_model=None, vad_threshold=0.5, vad_neg_threshold=None, vad_min_speech_duration_ms=0, vad_min_silence_duration_ms=2000, vad_speech_pad_ms=400, vad_max_speech_duration_s=None, vad_min_silence_at_max_speech_ms=98, short_windows=false, on_segment=None))]
     // pyo3 shows `Some(..)` defaults as `...`; spell the signature out.
     #[pyo3(
-        text_signature = "(self, /, audio, sample_rate=16000, *, language=None, task='transcribe', beam_size=1, best_of=5, patience=1.0, temperatures=None, compression_ratio_threshold=2.4, logprob_threshold=-1.0, no_speech_threshold=0.6, unreliable_no_speech_threshold=0.5, condition_on_previous_text=True, initial_prompt=None, timestamps=True, word_timestamps=False, seed=0, timeout=None, vad_filter=False, vad_model=None, vad_threshold=0.5, vad_neg_threshold=None, vad_min_speech_duration_ms=0, vad_min_silence_duration_ms=2000, vad_speech_pad_ms=400, vad_max_speech_duration_s=None, vad_min_silence_at_max_speech_ms=98, short_windows=True, on_segment=None)"
+        text_signature = "(self, /, audio, sample_rate=16000, *, language=None, task='transcribe', beam_size=1, best_of=5, patience=1.0, temperatures=None, compression_ratio_threshold=2.4, logprob_threshold=-1.0, no_speech_threshold=0.6, unreliable_no_speech_threshold=0.5, condition_on_previous_text=True, initial_prompt=None, timestamps=True, word_timestamps=False, seed=0, timeout=None, vad_filter=False, vad_model=None, vad_threshold=0.5, vad_neg_threshold=None, vad_min_speech_duration_ms=0, vad_min_silence_duration_ms=2000, vad_speech_pad_ms=400, vad_max_speech_duration_s=None, vad_min_silence_at_max_speech_ms=98, short_windows=False, on_segment=None)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn transcribe(

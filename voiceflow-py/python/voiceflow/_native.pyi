@@ -214,7 +214,7 @@ class Engine:
         vad_speech_pad_ms: int = 400,
         vad_max_speech_duration_s: float | None = None,
         vad_min_silence_at_max_speech_ms: int = 98,
-        short_windows: bool = True,
+        short_windows: bool = False,
         on_segment: Callable[[Segment, Progress], bool | None] | None = None,
     ) -> Transcript:
         """Transcribes `audio`; the options are `voiceflow_core::TranscribeOptions`'s,
