@@ -239,7 +239,7 @@ static void onnx_runtime_errors(const char *model_dir, const char *scratch) {
     }
     TRUE_THAT(mkdir(copy, 0700) == 0);
     const char *kept[] = {"config.json", "generation_config.json", "tokenizer.json",
-                          "decoder_model_merged.onnx"};
+                          "decoder_model_merged.onnx", "decoder_model_merged.onnx_data"};
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
         snprintf(from, sizeof from, "%s%s/%s", cwd, model_dir, kept[i]);
         snprintf(to, sizeof to, "%s/%s", copy, kept[i]);

@@ -585,37 +585,56 @@ def test_split_layout_matches_merged(tiny, features, tmp_path):
         outputs = dict(zip([o.name for o in with_past.get_outputs()], with_past.run(None, feeds)))
 
 
-def test_external_data_layout(tiny, features, tmp_path, monkeypatch):
-    """Models past protobuf's 2 GiB limit (medium, large) keep weights in <file>_data; checked
-    here by lowering the threshold so tiny.en takes that path."""
-    import ct2onnx.convert
+def test_weights_beside_the_graph(tiny, features, tmp_path):
+    """Each graph keeps its weights in <file>_data (ONNX Runtime maps it; medium and large are
+    past protobuf's 2 GiB limit anyway), readable as the graph is; converting again into the same
+    folder replaces the files instead of appending to them."""
+    def sizes() -> dict[str, int]:
+        return {p.name: p.stat().st_size for p in tmp_path.iterdir()}
 
-    monkeypatch.setattr(ct2onnx.convert, "_EXTERNAL_DATA_THRESHOLD", 0)
     convert(tiny.ct2_dir, tmp_path)
-    assert (tmp_path / "encoder_model.onnx_data").stat().st_size > 30_000_000
-    assert (tmp_path / "decoder_model_merged.onnx_data").is_file()
-    assert not list(tmp_path.glob("*.partial"))
+    first = sizes()
+    assert first["encoder_model.onnx_data"] > 30_000_000 and first["encoder_model.onnx"] < 1e6
+    assert first["decoder_model_merged.onnx_data"] > 80_000_000
+    convert(tiny.ct2_dir, tmp_path)
+    assert sizes() == first
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+    for name in ("encoder_model.onnx", "decoder_model_merged.onnx"):
+        mode = (tmp_path / name).stat().st_mode & 0o777
+        assert (tmp_path / (name + "_data")).stat().st_mode & 0o777 == mode
     mel = features["sine"]
     np.testing.assert_allclose(
         _session(tmp_path / "encoder_model.onnx").run(None, {"input_features": mel})[0],
         tiny.encoder.run(None, {"input_features": mel})[0], atol=1e-5, rtol=0)
 
 
+def _graph_bytes(folder: Path, graph: str) -> int:
+    """A graph's size with its weights file."""
+    return sum((folder / name).stat().st_size for name in (graph, graph + "_data"))
+
+
 def test_int8_mode(tiny, features, tmp_path):
-    """--int8: linear weights int8 (stored once, in the main graph), the tied projection with its
-    own int8 copy; outputs near float32 (measured encoder relative RMS error 5-12 %)."""
+    """--int8: linear weights int8 (stored once, in the main graph); the tied embedding is one
+    int8 table that the output projection and the token Gather share, with no float32 copy;
+    outputs near float32 (measured encoder relative RMS error 5-12 %)."""
     convert(tiny.ct2_dir, tmp_path, int8=True)
     encoder = _session(tmp_path / "encoder_model.onnx")
     decoder = _session(tmp_path / "decoder_model_merged.onnx")
-    assert (tmp_path / "encoder_model.onnx").stat().st_size < \
-        0.4 * (tiny.onnx_dir / "encoder_model.onnx").stat().st_size
+    for graph in ("encoder_model.onnx", "decoder_model_merged.onnx"):
+        # int8 weights are a quarter of float32; positions, biases and norms stay float32
+        assert _graph_bytes(tmp_path, graph) < 0.4 * _graph_bytes(tiny.onnx_dir, graph)
     proto = onnx.load(tmp_path / "decoder_model_merged.onnx")
     int8_weights = [t.name for t in proto.graph.initializer
                     if t.data_type == onnx.TensorProto.INT8]
     # per layer: self QKV and out, cross Q, K/V and out, two FFN layers
     assert "decoder.projection.weight" in int8_weights and len(int8_weights) == 4 * 7 + 1
-    for branch in proto.graph.node[0].attribute:
-        assert sum(n.op_type == "DynamicQuantizeMatMul" for n in branch.g.node) >= 4 * 6 + 1
+    assert "decoder.embeddings.weight" not in {t.name for t in proto.graph.initializer}
+    if_node, *after = proto.graph.node
+    for branch in if_node.attribute:
+        assert sum(n.op_type == "DynamicQuantizeMatMul" for n in branch.g.node) >= 4 * 6
+    # the projection follows the If: ONNX Runtime prepacks its weight once, not per branch
+    assert [n.input[1] for n in after if n.op_type == "DynamicQuantizeMatMul"] == [
+        "decoder.projection.weight"]
 
     quantized = Converted(**{**tiny.__dict__, "encoder": encoder, "decoder": decoder})
     for signal in SIGNALS:
@@ -667,8 +686,11 @@ def test_model_interface(tiny):
         proto = onnx.load(tiny.onnx_dir / name)
         assert proto.ir_version == 8
         assert {o.domain: o.version for o in proto.opset_import}[""] == 17
-    (if_node,) = proto.graph.node
+    if_node, *after = proto.graph.node
     assert if_node.op_type == "If"
+    # after it, only the output projection (MatMul with the embedding table) and its reshapes
+    assert [n.input[0] for n in after if n.op_type == "MatMul"] == ["decoder.embeddings.weight"]
+    assert "logits" in after[-1].output
     for branch in if_node.attribute:
         assert len(branch.g.initializer) == 0, "weights must live in the main graph only"
     weights = {t.name: onnx.numpy_helper.to_array(t) for t in proto.graph.initializer}

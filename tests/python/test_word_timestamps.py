@@ -103,7 +103,7 @@ def _without_alignment(src: Path, dst: Path) -> None:
     converted before word timestamps were."""
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("decoder_model_merged.onnx"))
     model = onnx.load(src / "decoder_model_merged.onnx")
-    (if_node,) = model.graph.node
+    if_node = next(n for n in model.graph.node if n.op_type == "If")
     # The If's outputs, its branches' outputs and the graph's are in the same order.
     index = list(if_node.output).index("alignment_scores")
     for outputs in [model.graph.output, if_node.output, *(a.g.output for a in if_node.attribute)]:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,20 +19,21 @@ from .hf_configs import hf_configs, special_tokens
 from .whisper_graphs import build_decoder_merged, build_decoder_split, build_encoder
 from .whisper_spec import whisper_dims
 
-# Protobuf cannot serialize a message of 2 GiB or more: larger models keep weights beside the file.
-_EXTERNAL_DATA_THRESHOLD = 1_800_000_000
-
-
-def _save(model: onnx.ModelProto, path: Path) -> None:
-    """Write `model` to `path` atomically (a reader never sees a half-written file)."""
-    partial = path.with_name(path.name + ".partial")
-    weight_bytes = sum(len(t.raw_data) for t in model.graph.initializer)
-    if weight_bytes < _EXTERNAL_DATA_THRESHOLD:
-        onnx.save_model(model, partial)
-    else:
-        onnx.save_model(model, partial, save_as_external_data=True, all_tensors_to_one_file=True,
-                        location=path.name + "_data")
-    os.replace(partial, path)
+def _save(model: onnx.ModelProto, path: Path) -> list[Path]:
+    """Write `model` to `path` with its weights in `<name>_data` beside it; returns both paths.
+    ONNX Runtime maps that file instead of parsing the weights out of the protobuf and copying
+    them: tiny.en loads in about half the time with 20-130 MB less peak memory (protobuf also
+    cannot hold a message of 2 GiB or more: medium and large need it). Both files are written in
+    a temporary folder first and then replaced whole, the weights first."""
+    data = path.with_name(path.name + "_data")
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".partial-") as partial:
+        onnx.save_model(model, Path(partial) / path.name, save_as_external_data=True,
+                        all_tensors_to_one_file=True, location=data.name, size_threshold=1024)
+        # onnx creates the weights file readable by its owner only; give it the graph's mode
+        shutil.copymode(Path(partial) / path.name, Path(partial) / data.name)
+        os.replace(Path(partial) / data.name, data)
+        os.replace(Path(partial) / path.name, path)
+    return [path, data]
 
 
 def _check_source(src: Path) -> None:
@@ -58,8 +60,7 @@ def convert(src: Path, out: Path, split: bool = False, int8: bool = False) -> li
     written = []
 
     def save(onnx_model: onnx.ModelProto, name: str) -> None:
-        _save(onnx_model, out / name)
-        written.append(out / name)
+        written.extend(_save(onnx_model, out / name))
 
     save(build_encoder(model, dims, int8), "encoder_model.onnx")
     # Word timestamps read these heads' cross-attention scores (an output of every decoder graph).
