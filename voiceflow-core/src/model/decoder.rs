@@ -196,6 +196,27 @@ pub(crate) struct DecoderFeed<'a> {
     pub padding: Option<Padding>,
 }
 
+impl<'a> DecoderFeed<'a> {
+    /// One sequence of `tokens` from position 0 with an empty self-attention
+    /// cache: a window's prefill (`cross` is `None` on its first call) or a
+    /// sequence re-run alone over its window's cross-attention cache.
+    pub(crate) fn single_row(
+        tokens: &[u32],
+        encoder_out: &'a DynValue,
+        cross: Option<Vec<SessionInputValue<'a>>>,
+    ) -> Self {
+        DecoderFeed {
+            ids: tokens.iter().map(|&t| i64::from(t)).collect(),
+            batch: 1,
+            encoder_out,
+            past_self: None,
+            cross,
+            past_len: 0,
+            padding: None,
+        }
+    }
+}
+
 /// Positions and attention mask of rows whose caches have different lengths
 /// (left-padded to a common `past_len`).
 pub(crate) struct Padding {

@@ -334,15 +334,7 @@ impl Worker {
             Some(out) => out,
             None => placeholder(dummies, d, t)?,
         };
-        let output = session.run(DecoderFeed {
-            ids: prompt.iter().map(|&t| i64::from(t)).collect(),
-            batch: 1,
-            encoder_out: encoder,
-            past_self: None,
-            cross,
-            past_len: 0,
-            padding: None,
-        })?;
+        let output = session.run(DecoderFeed::single_row(prompt, encoder, cross))?;
         let rows = logits_rows(
             &output.logits,
             self.vocab,
@@ -390,15 +382,11 @@ impl Worker {
         let cross = g.cross.as_ref().ok_or_else(|| {
             Error::inference(format!("window {group} has no cross-attention cache"))
         })?;
-        let output = session.run(DecoderFeed {
-            ids: sequence.iter().map(|&t| i64::from(t)).collect(),
-            batch: 1,
-            encoder_out: placeholder(dummies, d, g.t)?,
-            past_self: None,
-            cross: Some(cross.iter().map(SessionInputValue::from).collect()),
-            past_len: 0,
-            padding: None,
-        })?;
+        let output = session.run(DecoderFeed::single_row(
+            sequence,
+            placeholder(dummies, d, g.t)?,
+            Some(cross.iter().map(SessionInputValue::from).collect()),
+        ))?;
         let rows = logits_rows(
             &output.logits,
             self.vocab,
