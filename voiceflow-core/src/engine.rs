@@ -98,10 +98,12 @@ impl Engine {
     /// enhancer and the store, say, to export them together).
     pub fn with_metrics(config: EngineConfig, metrics: Arc<Metrics>) -> Result<Engine> {
         crate::limits::check_engine_config(&config)?;
-        let model = Model::load(&config.model_dir)?;
-        let env = runtime::environment(config.runtime_library.as_deref())?;
+        let started = Instant::now();
         let stages = EngineMetrics::new(&metrics);
-        let scheduler = Scheduler::start(&model, env, &config, stages.clone())?;
+        let (model, scheduler) = Model::load_with(&config.model_dir, |graphs| {
+            let env = runtime::environment(config.runtime_library.as_deref())?;
+            Scheduler::start(graphs, env, &config, stages.clone())
+        })?;
         let mel = MelExtractor::new(model.config.n_mels)?;
         let mut info = model.info();
         (info.encoder_provider, info.decoder_provider) = scheduler.providers();
@@ -111,6 +113,7 @@ impl Engine {
             decoder = %info.decoder_provider,
             instances = config.instances,
             threads = config.intra_op_threads,
+            load_ms = started.elapsed().as_millis() as u64,
             "engine ready"
         );
         Ok(Engine {

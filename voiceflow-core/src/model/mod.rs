@@ -73,10 +73,23 @@ pub(crate) struct Model {
 impl Model {
     /// Reads and checks the configuration and tokenizer of the model folder
     /// `model` (or of the installed model of that name: [`registry::resolve`]).
-    pub(crate) fn load(model: &Path) -> Result<Self> {
+    /// `sessions` (which loads the graphs) runs on this thread while the
+    /// tokenizer loads on another: the two are the slow parts of a load.
+    pub(crate) fn load_with<T>(
+        model: &Path,
+        sessions: impl FnOnce(Graphs<'_>) -> Result<T>,
+    ) -> Result<(Self, T)> {
         let files = ModelFiles::locate(&registry::resolve(model)?)?;
         let config = ModelConfig::load(&files.config, files.generation_config.as_deref())?;
-        let tokenizer = WhisperTokenizer::load(&files.tokenizer)?;
+        let (tokenizer, loaded) = std::thread::scope(|scope| {
+            let tokenizer = scope.spawn(|| WhisperTokenizer::load(&files.tokenizer));
+            let loaded = sessions(Graphs {
+                files: &files,
+                config: &config,
+            });
+            (join(tokenizer), loaded)
+        });
+        let tokenizer = tokenizer?;
         let last_timestamp = tokenizer.special().timestamp_begin + TIMESTAMP_TOKENS;
         if (config.vocab_size as u64) < u64::from(last_timestamp) {
             return Err(Error::malformed(
@@ -88,11 +101,13 @@ impl Model {
                 ),
             ));
         }
-        Ok(Model {
+        let loaded = loaded?;
+        let model = Model {
             files,
             config,
             tokenizer,
-        })
+        };
+        Ok((model, loaded))
     }
 
     /// A description of the model.
@@ -129,11 +144,23 @@ impl Model {
             decoder_provider: String::new(),
         }
     }
+}
 
+/// The graphs of a model folder and the configuration that sizes them: what
+/// loading the sessions needs (before the tokenizer is ready).
+#[derive(Clone, Copy)]
+pub(crate) struct Graphs<'a> {
+    /// The model's files.
+    pub files: &'a ModelFiles,
+    /// Dimensions and decoding settings.
+    pub config: &'a ModelConfig,
+}
+
+impl Graphs<'_> {
     /// Loads the encoder graph with `threads` intra-op threads on `device`;
     /// also returns the execution provider it runs on.
-    pub(crate) fn encoder_session(
-        &self,
+    fn encoder_session(
+        self,
         env: &ort::environment::Environment,
         threads: usize,
         device: Device,
@@ -146,8 +173,8 @@ impl Model {
     /// Loads the decoder graph(s) with `threads` intra-op threads on `device`; also
     /// returns the execution provider they run on (`"CUDA/CPU"` when the
     /// split layout's two graphs ended up on different ones).
-    pub(crate) fn decoder_session(
-        &self,
+    fn decoder_session(
+        self,
         env: &ort::environment::Environment,
         threads: usize,
         device: Device,
@@ -181,4 +208,47 @@ impl Model {
         )?;
         Ok((decoder, provider))
     }
+
+    /// Loads the encoder and decoder sessions (with `threads` intra-op threads
+    /// on `device`, as [`load_session`]) at once, the encoder on another
+    /// thread.
+    pub(crate) fn sessions(
+        self,
+        env: &ort::environment::Environment,
+        threads: usize,
+        device: Device,
+    ) -> Result<Sessions> {
+        let (encoder, decoder) = std::thread::scope(|scope| {
+            let encoder = scope.spawn(|| self.encoder_session(env, threads, device));
+            let decoder = self.decoder_session(env, threads, device);
+            (join(encoder), decoder)
+        });
+        let ((encoder, encoder_provider), (decoder, decoder_provider)) = (encoder?, decoder?);
+        Ok(Sessions {
+            encoder,
+            encoder_provider,
+            decoder,
+            decoder_provider,
+        })
+    }
+}
+
+/// One instance's loaded sessions and the execution providers they run on.
+pub(crate) struct Sessions {
+    /// The encoder graph's session.
+    pub encoder: EncoderSession,
+    /// Where the encoder runs (`"CPU"`, `"CUDA"`).
+    pub encoder_provider: &'static str,
+    /// The decoder graph(s)' session(s).
+    pub decoder: DecoderSession,
+    /// Where the decoder runs (`"CUDA/CPU"` when the split layout's two
+    /// graphs ended up on different ones).
+    pub decoder_provider: String,
+}
+
+/// The result of a scoped thread; its panic goes on in this thread.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }

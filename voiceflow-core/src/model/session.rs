@@ -62,12 +62,19 @@ pub(crate) fn load_session(
                 })
         }
     }
+    let started = std::time::Instant::now();
     let session = builder(env, threads)?
         .with_execution_providers([cpu()])
         .map_err(builder_failed)?
         .commit_from_file(path)
         .map_err(|e| Error::malformed_from(path, "ONNX Runtime cannot load the graph", e))?;
-    tracing::debug!(graph = %path.display(), threads, provider = "CPU", "session loaded");
+    tracing::debug!(
+        graph = %path.display(),
+        threads,
+        provider = "CPU",
+        load_ms = started.elapsed().as_millis() as u64,
+        "session loaded"
+    );
     Ok((session, "CPU"))
 }
 

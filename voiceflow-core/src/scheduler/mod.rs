@@ -34,7 +34,7 @@ use self::encoder::EncodeJob;
 use self::lane::CacheDims;
 use crate::config::EngineConfig;
 use crate::metrics::EngineMetrics;
-use crate::model::Model;
+use crate::model::{Graphs, Sessions};
 use crate::{Error, Result};
 
 /// Owns the sessions and worker threads of one engine.
@@ -57,15 +57,15 @@ pub(crate) struct Scheduler {
 }
 
 impl Scheduler {
-    /// Loads `config.instances` encoder and decoder sessions of `model` and
+    /// Loads `config.instances` encoder and decoder sessions of `graphs` and
     /// starts a worker thread for each.
     pub(crate) fn start(
-        model: &Model,
+        graphs: Graphs<'_>,
         env: &ort::environment::Environment,
         config: &EngineConfig,
         metrics: EngineMetrics,
     ) -> Result<Self> {
-        let c = &model.config;
+        let c = graphs.config;
         let s = &config.scheduler;
         if s.max_concurrent == 0 || s.max_active_windows == 0 || s.max_encoder_batch == 0 {
             return Err(Error::InvalidArgument(
@@ -87,8 +87,12 @@ impl Scheduler {
         let mut providers = (String::new(), String::new());
         let mut lacks_alignment = None;
         for i in 0..config.instances {
-            let (encoder, encoder_provider) =
-                model.encoder_session(env, config.intra_op_threads, config.device)?;
+            let Sessions {
+                encoder,
+                encoder_provider,
+                decoder,
+                decoder_provider,
+            } = graphs.sessions(env, config.intra_op_threads, config.device)?;
             let jobs = encoder_jobs.clone();
             let stop = stop.clone();
             let stats_e = Arc::clone(&stats);
@@ -104,8 +108,6 @@ impl Scheduler {
                 encoder::run(encoder, jobs, stop, encoder_batch, &observe)
             })?);
 
-            let (decoder, decoder_provider) =
-                model.decoder_session(env, config.intra_op_threads, config.device)?;
             providers = (encoder_provider.to_string(), decoder_provider);
             lacks_alignment = decoder.lacks_alignment().map(Path::to_path_buf);
             let stats_d = Arc::clone(&stats);
