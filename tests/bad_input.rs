@@ -260,12 +260,38 @@ fn malformed_model_files() {
         dir.path().join("encoder_model.onnx")
     );
 
-    // The encoder in the decoder's place: it loads, but its inputs are wrong.
+    // The encoder in the decoder's place: it loads, but its inputs are wrong. Its
+    // weights go along as a file: ONNX Runtime refuses weights that resolve
+    // outside the graph's folder, as a link would.
     let encoder = std::fs::read(model_dir().join("encoder_model.onnx")).unwrap();
-    let dir = model_copy(&[], &[("decoder_model_merged.onnx", &encoder)]);
+    let weights = std::fs::read(model_dir().join("encoder_model.onnx_data")).unwrap();
+    let dir = model_copy(
+        &[],
+        &[
+            ("decoder_model_merged.onnx", &encoder),
+            ("encoder_model.onnx_data", &weights),
+        ],
+    );
     let (path, reason) = malformed(load(dir.path()));
     assert_eq!(path, dir.path().join("decoder_model_merged.onnx"));
     assert!(reason.contains("input_ids"), "{reason}");
+}
+
+#[test]
+fn a_graph_without_its_weights_file() {
+    let graph = std::fs::read(model_dir().join("decoder_model_merged.onnx")).unwrap();
+    let dir = model_copy(
+        &["decoder_model_merged.onnx_data"],
+        &[("decoder_model_merged.onnx", &graph)],
+    );
+    let error = load(dir.path()).unwrap_err();
+    assert!(
+        matches!(&error, Error::ModelMalformed { path, .. }
+            if *path == dir.path().join("decoder_model_merged.onnx")),
+        "{error:?}"
+    );
+    let chain = voiceflow_core::error::chain(&error);
+    assert!(chain.contains("decoder_model_merged.onnx_data"), "{chain}");
 }
 
 #[test]
