@@ -206,7 +206,7 @@ def _feed_forward(g: GraphBuilder, x: str, prefix: str) -> str:
 class _DecoderOutputs:
     """Value names produced by one wiring of the decoder body."""
 
-    logits: str  # or, where the caller projects, the final layer-normed states [batch, seq, d]
+    states: str  # the final layer-normed states [batch, seq, d]; `_tied_logits` projects them
     self_kv: list[tuple[str, str]]  # per layer: present self-attention (key, value)
     cross_kv: list[tuple[str, str]]  # per layer: cross-attention (key, value)
     alignment: str | None  # scores of the alignment heads, None without heads
@@ -335,13 +335,12 @@ def _tied_logits(g: GraphBuilder, x: str, d_model: int) -> str:
 
 def _decoder_body(g: GraphBuilder, dims: WhisperDims, *, past_self=None, past_cross=None,
                   encoder_hidden_states: str | None = None,
-                  alignment_heads: Sequence[tuple[int, int]] = (),
-                  project: bool = True) -> _DecoderOutputs:
+                  alignment_heads: Sequence[tuple[int, int]] = ()) -> _DecoderOutputs:
     """Decoder over `input_ids` at `position_ids`, masked by `attention_mask`. Without
     `past_self` the cache is empty and cross K/V are computed from `encoder_hidden_states`;
     with it, this call's K/V are appended to `past_self` and `past_cross` supplies cross K/V.
     With `alignment_heads`, the scores of those cross-attention heads are an output too.
-    Without `project` the body ends at the final layer norm (the caller projects)."""
+    The body ends at the final layer norm: the caller projects (`_tied_logits`)."""
     if past_self:
         past = g.dim(past_self[0][0], 2)
     else:
@@ -364,9 +363,7 @@ def _decoder_body(g: GraphBuilder, dims: WhisperDims, *, past_self=None, past_cr
         cross_scores.append(scores)
         x = g.op("Add", [x, _feed_forward(g, x, f"{base}.ffn")])
 
-    x = layer_norm(g, x, "decoder.layer_norm")
-    logits = _tied_logits(g, x, dims.d_model) if project else x
-    return _DecoderOutputs(logits, self_kv, cross_kv,
+    return _DecoderOutputs(layer_norm(g, x, "decoder.layer_norm"), self_kv, cross_kv,
                            _alignment_scores(g, cross_scores, list(alignment_heads)))
 
 
@@ -440,10 +437,10 @@ def build_decoder_merged(model: Ct2Model, dims: WhisperDims, int8: bool = False,
 
     first = GraphBuilder(inits, "no_past/")
     first_out = _decoder_body(first, dims, encoder_hidden_states="encoder_hidden_states",
-                              alignment_heads=alignment_heads, project=False)
+                              alignment_heads=alignment_heads)
     later = GraphBuilder(inits, "with_past/")
     later_out = _decoder_body(later, dims, past_self=io.past_self, past_cross=io.past_cross,
-                              alignment_heads=alignment_heads, project=False)
+                              alignment_heads=alignment_heads)
     # Like Optimum, the cache branch returns empty cross K/V: the caller keeps the first call's.
     empty = numpy_helper.from_array(np.zeros((0, dims.decoder_heads, 1, dims.head_dim), np.float32))
     later_cross = [later.op("Constant", [], value=empty) for _ in range(2 * dims.decoder_layers)]
@@ -452,10 +449,10 @@ def build_decoder_merged(model: Ct2Model, dims: WhisperDims, int8: bool = False,
         outputs = [helper.make_tensor_value_info(v, TensorProto.FLOAT, None) for v in values]
         return helper.make_graph(builder.nodes, name, [], outputs)
 
-    no_past_graph = branch("no_past", first, [first_out.logits, *_flatten(first_out.self_kv),
+    no_past_graph = branch("no_past", first, [first_out.states, *_flatten(first_out.self_kv),
                                               *_flatten(first_out.cross_kv),
                                               *_alignment(first_out)])
-    with_past_graph = branch("with_past", later, [later_out.logits, *_flatten(later_out.self_kv),
+    with_past_graph = branch("with_past", later, [later_out.states, *_flatten(later_out.self_kv),
                                                   *later_cross, *_alignment(later_out)])
     main = GraphBuilder(inits)
     hidden = "decoder.final_states"
@@ -486,8 +483,9 @@ def build_decoder_split(model: Ct2Model, dims: WhisperDims, int8: bool = False,
     g = GraphBuilder(inits)
     out = _decoder_body(g, dims, encoder_hidden_states="encoder_hidden_states",
                         alignment_heads=alignment_heads)
+    logits = _tied_logits(g, out.states, dims.d_model)
     _rename_outputs(g.nodes, dict(zip(
-        [out.logits, *_flatten(out.self_kv), *_flatten(out.cross_kv), *_alignment(out)],
+        [logits, *_flatten(out.self_kv), *_flatten(out.cross_kv), *_alignment(out)],
         ["logits", *_flatten(io.present_self), *_flatten(io.present_cross), *io.alignment])))
     no_past = make_model(helper.make_graph(
         g.nodes, "whisper_decoder",
@@ -500,7 +498,8 @@ def build_decoder_split(model: Ct2Model, dims: WhisperDims, int8: bool = False,
     g = GraphBuilder(inits)
     out = _decoder_body(g, dims, past_self=io.past_self, past_cross=io.past_cross,
                         alignment_heads=alignment_heads)
-    _rename_outputs(g.nodes, dict(zip([out.logits, *_flatten(out.self_kv), *_alignment(out)],
+    logits = _tied_logits(g, out.states, dims.d_model)
+    _rename_outputs(g.nodes, dict(zip([logits, *_flatten(out.self_kv), *_alignment(out)],
                                       ["logits", *_flatten(io.present_self), *io.alignment])))
     with_past = make_model(helper.make_graph(
         g.nodes, "whisper_decoder_with_past",
