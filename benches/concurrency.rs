@@ -172,7 +172,7 @@ fn main() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let model: PathBuf = std::env::var_os("VOICEFLOW_MODEL_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo.join("models/whisper-tiny.en"));
+        .unwrap_or_else(|| repo.join("models/whisper-tiny.en-float32"));
     let seconds: f64 = env_or("VOICEFLOW_BENCH_SECONDS", 20.0);
     let threads: usize = env_or("VOICEFLOW_BENCH_THREADS", 2);
     let short_windows = std::env::var_os("VOICEFLOW_BENCH_SHORT_WINDOWS").is_some();

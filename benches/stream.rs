@@ -14,7 +14,7 @@
 //! - real-time factor fed as fast as it is taken, with 1 and with 10
 //!   concurrent sessions on one engine.
 //!
-//! Model from `VOICEFLOW_MODEL_DIR` or `models/whisper-tiny.en`; intra-op
+//! Model from `VOICEFLOW_MODEL_DIR` or `models/whisper-tiny.en-float32`; intra-op
 //! threads from `VOICEFLOW_BENCH_THREADS` (default 2).
 
 #[path = "../tests/common/mod.rs"]

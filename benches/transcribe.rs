@@ -3,7 +3,7 @@
 //! (4.4 s), with the real-time factor.
 //!
 //! `cargo bench --bench transcribe` (about a minute on two cores). Model from
-//! `VOICEFLOW_MODEL_DIR` or `models/whisper-tiny.en`; intra-op threads from
+//! `VOICEFLOW_MODEL_DIR` or `models/whisper-tiny.en-float32`; intra-op threads from
 //! `VOICEFLOW_BENCH_THREADS` (default 2).
 
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ fn engine() -> Engine {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = std::env::var_os("VOICEFLOW_MODEL_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("models/whisper-tiny.en"));
+        .unwrap_or_else(|| root.join("models/whisper-tiny.en-float32"));
     let mut config = EngineConfig::new(dir);
     config.intra_op_threads = std::env::var("VOICEFLOW_BENCH_THREADS")
         .ok()

@@ -90,7 +90,7 @@ def run_faster_whisper(files, ct2_dir, threads):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--audio", type=Path, required=True, help="folder with manifest.tsv and WAVs")
-    ap.add_argument("--model", type=Path, default=ROOT / "models" / "whisper-tiny.en")
+    ap.add_argument("--model", type=Path, default=ROOT / "models" / "whisper-tiny.en-float32")
     ap.add_argument("--ct2", type=Path, default=ROOT / ".cache" / "ct2" / "tiny.en",
                     help="the same weights in CTranslate2 format, for faster-whisper")
     ap.add_argument("--threads", type=int, default=2)

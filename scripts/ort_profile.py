@@ -2,8 +2,8 @@
 """Where a model's time goes, per ONNX Runtime operator: the encoder's window pass and the
 decoder's prefill and single-token steps, from ONNX Runtime's own profiler.
 
-    .venv/bin/python scripts/ort_profile.py models/whisper-tiny.en-int8
-    .venv/bin/python scripts/ort_profile.py models/whisper-tiny.en --threads 2 --steps 40
+    .venv/bin/python scripts/ort_profile.py models/whisper-tiny.en
+    .venv/bin/python scripts/ort_profile.py models/whisper-tiny.en-float32 --threads 2 --steps 40
 
 Runs the folder's graphs as the engine does (same ONNX Runtime, CPU, memory arena off,
 `--threads` intra-op threads): one untimed warm-up, then `--runs` encoder passes over a window

@@ -4,7 +4,7 @@
 #   scripts/setup.sh venv            .venv with the pinned runtime/converter packages
 #   scripts/setup.sh venv-dev        + the reference packages tests compare against
 #   scripts/setup.sh runtime         runtime/libonnxruntime.so from the onnxruntime wheel
-#   scripts/setup.sh model NAME      models/whisper-NAME (NAME: tiny.en, base, tiny.en-split, tiny.en-int8)
+#   scripts/setup.sh model NAME      models/whisper-NAME (NAME: tiny.en, base, tiny.en-float32, tiny.en-split-float32)
 #   scripts/setup.sh vad             models/silero-vad/silero_vad.onnx (Silero VAD, MIT)
 #   scripts/setup.sh c-tools         valgrind and pkg-config (apt) for the C API tests
 #   scripts/setup.sh browser         chromium and chromedriver (apt) for the live page's test
@@ -68,16 +68,15 @@ models_py() {
         --dir "$ROOT/models" install --cache "$CACHE" "$@" >&2
 }
 
-# model NAME: models/whisper-NAME; NAME-split (e.g. tiny.en-split): the same
-# weights with Optimum's split decoder (decoder_model.onnx +
-# decoder_with_past_model.onnx, the converter's --split), the layout
-# tests/split_layout.rs checks; NAME-int8: int8 weights (the converter's --int8).
+# model NAME: models/whisper-NAME (int8 linear-layer weights); NAME-float32:
+# float32 weights (the tests' reference model); NAME-split (e.g.
+# tiny.en-split-float32): Optimum's split decoder (decoder_model.onnx +
+# decoder_with_past_model.onnx), the layout tests/split_layout.rs checks.
 model() {
-    case $1 in
-        *-split) models_py "${1%-split}" --split ;;
-        *-int8) models_py "${1%-int8}" --int8 ;;
-        *) models_py "$1" ;;
-    esac
+    local name=$1 flags=()
+    case $name in *-float32) name=${name%-float32}; flags+=(--float32) ;; esac
+    case $name in *-split) name=${name%-split}; flags+=(--split) ;; esac
+    models_py "$name" "${flags[@]}"
 }
 
 # The Silero VAD graph, taken as is from the pinned silero-vad wheel (none of

@@ -4,7 +4,7 @@ memory and word error rate, on the same files, weights and threads.
 
     .venv/bin/python scripts/side_by_side.py                      # the fixtures
     .venv/bin/python scripts/side_by_side.py --audio DIR          # recordings + manifest.tsv
-    .venv/bin/python scripts/side_by_side.py --model models/whisper-tiny.en-int8 --long-windows
+    .venv/bin/python scripts/side_by_side.py --model models/whisper-tiny.en-float32 --long-windows
 
 Each engine runs in a child process of its own (the Python bindings, as
 installed by `make python-bindings`, and faster-whisper); the children take

@@ -118,7 +118,7 @@ fn dictate_store_search_show_export_delete() {
     assert_eq!(records[0]["id"], report_id);
     assert_eq!(records[0]["raw_text"], lines[0]["text"]);
     assert_eq!(records[0]["enhanced_text"], lines[0]["enhanced"]);
-    assert_eq!(records[0]["model"], "whisper-tiny.en");
+    assert_eq!(records[0]["model"], "whisper-tiny.en-float32");
 
     // show: the whole record for a person.
     let shown = stdout_of(voiceflow(

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{fixture, model_dir};
+use common::{fixture, int8_model_dir};
 
 /// `voiceflow ARGS` with the models directory `models` and the home `home`.
 fn voiceflow(models: &Path, home: &Path, args: &[&str]) -> Output {
@@ -33,7 +33,7 @@ fn list_shows_each_known_model_installed_or_not() {
     let home = tempfile::tempdir().unwrap();
     let models = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(
-        model_dir().canonicalize().unwrap(),
+        int8_model_dir().canonicalize().unwrap(),
         models.path().join("whisper-tiny.en"),
     )
     .unwrap();
@@ -50,8 +50,9 @@ fn list_shows_each_known_model_installed_or_not() {
     };
     let tiny = row("tiny.en");
     assert_eq!(tiny[1..3], ["whisper", "yes"], "{stdout}");
+    // what `models install tiny.en` writes: int8 weights, about 51 MB
     let megabytes: f64 = tiny[3].parse().unwrap();
-    assert!((100.0..200.0).contains(&megabytes), "{stdout}");
+    assert!((30.0..100.0).contains(&megabytes), "{stdout}");
     assert_eq!(
         tiny.last().copied(),
         models.path().join("whisper-tiny.en").to_str()
@@ -102,7 +103,7 @@ fn a_name_is_found_in_the_models_directory_and_a_missing_one_says_how_to_install
     );
 
     std::os::unix::fs::symlink(
-        model_dir().canonicalize().unwrap(),
+        int8_model_dir().canonicalize().unwrap(),
         models.path().join("whisper-tiny.en"),
     )
     .unwrap();

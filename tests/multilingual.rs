@@ -1,5 +1,5 @@
 //! The multilingual base model: language detection, given languages,
-//! translation. Needs models/whisper-base (`scripts/setup.sh model base`,
+//! translation. Needs models/whisper-base-float32 (`scripts/setup.sh model base-float32`,
 //! which `make test` runs, or `VOICEFLOW_BASE_MODEL_DIR`): without it the
 //! tests fail, saying so.
 

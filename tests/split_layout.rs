@@ -1,7 +1,7 @@
 //! A model exported with Optimum's split decoder (`decoder_model.onnx` +
 //! `decoder_with_past_model.onnx`) transcribes like the merged one. The
-//! model is tiny.en converted with `--split` (`scripts/setup.sh model
-//! tiny.en-split`, which `make test` runs, or `VOICEFLOW_SPLIT_MODEL_DIR`);
+//! model is float32 tiny.en converted with `--split` (`scripts/setup.sh model
+//! tiny.en-split-float32`, which `make test` runs, or `VOICEFLOW_SPLIT_MODEL_DIR`);
 //! without it the test fails, saying so.
 
 mod common;

@@ -59,8 +59,8 @@ fn every_fixture_is_transcribed_greedily() {
     check_fixtures(&TranscribeOptions::default());
 }
 
-/// tiny.en with int8 weights (`voiceflow models install tiny.en --int8`,
-/// the name `tiny.en-int8`) hears the fixtures as well as float32 does,
+/// tiny.en with int8 weights, as `voiceflow models install tiny.en` writes
+/// it (the CPU's default), hears the fixtures as well as float32 does,
 /// with 30-s windows and with short ones. (Before its output projection
 /// used all 8 bits and the encoder's second FFN layers stayed float32, it
 /// heard weather.wav's "The weather today" as "But when the today".)
@@ -295,7 +295,7 @@ fn transcripts_carry_language_segments_and_timings() {
 #[test]
 fn model_info_describes_tiny_en() {
     let info = engine().model_info();
-    assert_eq!(info.name, "whisper-tiny.en");
+    assert_eq!(info.name, "whisper-tiny.en-float32");
     assert!(!info.multilingual);
     assert_eq!(info.languages, vec!["en"]);
     assert_eq!(

@@ -27,7 +27,7 @@ cargo=${CARGO:-cargo}
 cc=${CC:-cc}
 target=${CARGO_TARGET_DIR:-$repo/target}
 export ORT_DYLIB_PATH=${ORT_DYLIB_PATH:-$repo/runtime/libonnxruntime.so}
-model=${VOICEFLOW_MODEL_DIR:-$repo/models/whisper-tiny.en}
+model=${VOICEFLOW_MODEL_DIR:-$repo/models/whisper-tiny.en-float32}
 fixture=tests/fixtures/speech/report.wav
 cflags=(-std=c11 -Wall -Wextra -Werror)
 work=$(mktemp -d)

@@ -2,7 +2,9 @@
 //! one engine per test binary, and a normalised word error rate.
 //!
 //! The model folder comes from `VOICEFLOW_MODEL_DIR` or
-//! `<repo>/models/whisper-tiny.en` (`scripts/setup.sh model tiny.en`); the
+//! `<repo>/models/whisper-tiny.en-float32` (`scripts/setup.sh model
+//! tiny.en-float32`: float32 weights, as faster-whisper's float32 references
+//! need); the
 //! ONNX Runtime library from `ORT_DYLIB_PATH` or `<repo>/runtime/`.
 
 #![allow(dead_code)] // each test binary uses its own subset
@@ -21,43 +23,43 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The tiny.en model folder.
+/// The tiny.en model folder with float32 weights.
 pub fn model_dir() -> PathBuf {
     std::env::var_os("VOICEFLOW_MODEL_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("models/whisper-tiny.en"))
+        .unwrap_or_else(|| repo().join("models/whisper-tiny.en-float32"))
 }
 
-/// The multilingual base model folder (`VOICEFLOW_BASE_MODEL_DIR` or
-/// `<repo>/models/whisper-base`); panics when it is not there: `make test`
+/// The multilingual base model folder with float32 weights
+/// (`VOICEFLOW_BASE_MODEL_DIR` or `<repo>/models/whisper-base-float32`); panics when it is not there: `make test`
 /// sets it up, and a test that passed without its model would prove nothing.
 pub fn base_model_dir() -> PathBuf {
     installed(
         "VOICEFLOW_BASE_MODEL_DIR",
-        "models/whisper-base",
-        "scripts/setup.sh model base",
+        "models/whisper-base-float32",
+        "scripts/setup.sh model base-float32",
     )
 }
 
-/// tiny.en converted with Optimum's split decoder
-/// (`VOICEFLOW_SPLIT_MODEL_DIR` or `<repo>/models/whisper-tiny.en-split`);
+/// float32 tiny.en converted with Optimum's split decoder
+/// (`VOICEFLOW_SPLIT_MODEL_DIR` or `<repo>/models/whisper-tiny.en-split-float32`);
 /// panics when it is not there, like [`base_model_dir`].
 pub fn split_model_dir() -> PathBuf {
     installed(
         "VOICEFLOW_SPLIT_MODEL_DIR",
-        "models/whisper-tiny.en-split",
-        "scripts/setup.sh model tiny.en-split",
+        "models/whisper-tiny.en-split-float32",
+        "scripts/setup.sh model tiny.en-split-float32",
     )
 }
 
-/// tiny.en converted with int8 weights (`VOICEFLOW_INT8_MODEL_DIR` or
-/// `<repo>/models/whisper-tiny.en-int8`); panics when it is not there, like
-/// [`base_model_dir`].
+/// tiny.en as the installer writes it by default, with int8 weights
+/// (`VOICEFLOW_INT8_MODEL_DIR` or `<repo>/models/whisper-tiny.en`); panics
+/// when it is not there, like [`base_model_dir`].
 pub fn int8_model_dir() -> PathBuf {
     installed(
         "VOICEFLOW_INT8_MODEL_DIR",
-        "models/whisper-tiny.en-int8",
-        "scripts/setup.sh model tiny.en-int8",
+        "models/whisper-tiny.en",
+        "scripts/setup.sh model tiny.en",
     )
 }
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-TINY_EN = REPO / "models" / "whisper-tiny.en"
+TINY_EN = REPO / "models" / "whisper-tiny.en-float32"
 SPEECH = REPO / "tests" / "fixtures" / "speech"
 
 

@@ -102,10 +102,10 @@ def test_contradictory_wav_header_names_the_field(voiceflow, engine, tmp_path):
 
 def test_model_info_describes_tiny_en(engine):
     info = engine.model_info
-    assert info.name == "whisper-tiny.en"
+    assert info.name == "whisper-tiny.en-float32"
     assert not info.multilingual and info.languages == ["en"]
     assert info.n_mels == 80 and info.vocab_size > 50000
-    assert "whisper-tiny.en" in repr(info)
+    assert "whisper-tiny.en-float32" in repr(info)
     # The onnxruntime wheel's library has no CUDA provider: both graphs run on the CPU.
     assert (info.encoder_provider, info.decoder_provider) == ("CPU", "CPU")
 

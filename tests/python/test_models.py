@@ -68,6 +68,8 @@ def test_the_lock_has_every_model_and_its_packages():
     assert all(re.fullmatch(r"[0-9a-f]{64}", p.sha256) for m in lock.values() for p in m.packages)
     assert lock["tiny.en"].folder() == "whisper-tiny.en"
     assert lock["tiny.en"].folder(split=True) == "whisper-tiny.en-split"
+    assert lock["tiny.en"].folder(float32=True) == "whisper-tiny.en-float32"
+    assert lock["tiny.en"].folder(split=True, float32=True) == "whisper-tiny.en-split-float32"
     assert lock["silero-vad"].folder() == "silero-vad"
     with pytest.raises(models.ModelInstallError, match="known: tiny.en, base, silero-vad"):
         models.model("large-v9")

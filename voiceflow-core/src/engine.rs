@@ -479,7 +479,7 @@ mod tests {
 
     /// Hand check against the reference tokens of whisper-model-facts.md 10.2
     /// (tiny.en on fw_jfk.wav). Opt in with `VOICEFLOW_JFK_WAV=path/to/fw_jfk.wav`
-    /// and `VOICEFLOW_MODEL_DIR=path/to/whisper-tiny.en`.
+    /// and `VOICEFLOW_MODEL_DIR=path/to/whisper-tiny.en-float32`.
     #[test]
     #[ignore = "needs the JFK recording and the tiny.en model"]
     fn jfk_greedy_tokens_match_the_reference() {
@@ -514,11 +514,11 @@ mod tests {
         let dir = std::env::var_os("VOICEFLOW_MODEL_DIR")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| {
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/whisper-tiny.en")
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/whisper-tiny.en-float32")
             });
         assert!(
             dir.is_dir(),
-            "no tiny.en model at {} (scripts/setup.sh model tiny.en)",
+            "no tiny.en model at {} (scripts/setup.sh model tiny.en-float32)",
             dir.display()
         );
         Engine::new(EngineConfig::new(dir)).unwrap()

@@ -101,7 +101,8 @@ fn an_onnx_runtime_error_shows_its_cause_in_the_last_error() {
     let model = std::env::var_os("VOICEFLOW_MODEL_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/whisper-tiny.en")
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../models/whisper-tiny.en-float32")
         });
     let dir = tempfile::tempdir().unwrap();
     for file in ["config.json", "generation_config.json", "tokenizer.json"] {

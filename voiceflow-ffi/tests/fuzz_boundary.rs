@@ -147,7 +147,7 @@ fn engine() -> *const VfEngine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
-            let model = repo().join("models/whisper-tiny.en");
+            let model = repo().join("models/whisper-tiny.en-float32");
             assert!(
                 model.is_dir(),
                 "no model at {} (make test sets it up)",

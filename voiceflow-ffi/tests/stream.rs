@@ -14,7 +14,13 @@ fn repo() -> &'static Path {
 }
 
 fn engine() -> *mut VfEngine {
-    let model = CString::new(repo().join("models/whisper-tiny.en").to_str().unwrap()).unwrap();
+    let model = CString::new(
+        repo()
+            .join("models/whisper-tiny.en-float32")
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
     let runtime = std::env::var_os("ORT_DYLIB_PATH")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("runtime/libonnxruntime.so"));

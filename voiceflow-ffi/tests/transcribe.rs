@@ -61,7 +61,13 @@ unsafe extern "C" fn collect(
 /// 2 threads, and the options as `configure` leaves them; the status, the
 /// engine (NULL on failure) and the last error.
 fn try_engine(configure: impl FnOnce(&mut VfEngineOptions)) -> (VfStatus, *mut VfEngine, String) {
-    let model = CString::new(repo().join("models/whisper-tiny.en").to_str().unwrap()).unwrap();
+    let model = CString::new(
+        repo()
+            .join("models/whisper-tiny.en-float32")
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
     let runtime = runtime_library();
     // SAFETY: all-zero bytes are a valid `VfEngineOptions` (NULL, zeros,
     // `false`); the `*_default` call below fills it.

@@ -301,7 +301,7 @@ mod tests {
         let dir = std::env::var_os("VOICEFLOW_MODEL_DIR")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| {
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/whisper-tiny.en")
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/whisper-tiny.en-float32")
             });
         let path = dir.join("encoder_model.onnx");
         assert!(path.is_file(), "no tiny.en model at {}", dir.display());

