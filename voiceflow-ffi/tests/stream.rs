@@ -3,28 +3,17 @@
 //! failed `vf_stream_new`), `VF_STOP`, pushes after the end, NULL checks.
 
 use std::ffi::{c_void, CStr, CString};
-use std::path::{Path, PathBuf};
 use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod common;
+
+use common::{model_path, repo, runtime_library};
 use voiceflow::*;
 
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
 fn engine() -> *mut VfEngine {
-    let model = CString::new(
-        repo()
-            .join("models/whisper-tiny.en-float32")
-            .to_str()
-            .unwrap(),
-    )
-    .unwrap();
-    let runtime = std::env::var_os("ORT_DYLIB_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("runtime/libonnxruntime.so"));
-    let runtime = CString::new(runtime.to_str().unwrap()).unwrap();
+    let model = model_path();
+    let runtime = runtime_library();
     // SAFETY: all-zero bytes are a valid `VfEngineOptions` (NULL, zeros,
     // `false`); the `*_default` call below fills it.
     let mut options = unsafe { std::mem::zeroed::<VfEngineOptions>() };

@@ -2,22 +2,13 @@
 //! the segment callback, then the engine's input checks and close.
 
 use std::ffi::{c_int, c_void, CStr, CString};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::ptr::{null, null_mut};
 
+mod common;
+
+use common::{model_path, repo, runtime_library};
 use voiceflow::*;
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-/// ONNX Runtime from `ORT_DYLIB_PATH` (the Makefile sets it) or `runtime/`.
-fn runtime_library() -> CString {
-    let path = std::env::var_os("ORT_DYLIB_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("runtime/libonnxruntime.so"));
-    CString::new(path.to_str().unwrap()).unwrap()
-}
 
 fn words(text: &str) -> String {
     let kept: String = text
@@ -61,13 +52,7 @@ unsafe extern "C" fn collect(
 /// 2 threads, and the options as `configure` leaves them; the status, the
 /// engine (NULL on failure) and the last error.
 fn try_engine(configure: impl FnOnce(&mut VfEngineOptions)) -> (VfStatus, *mut VfEngine, String) {
-    let model = CString::new(
-        repo()
-            .join("models/whisper-tiny.en-float32")
-            .to_str()
-            .unwrap(),
-    )
-    .unwrap();
+    let model = model_path();
     let runtime = runtime_library();
     // SAFETY: all-zero bytes are a valid `VfEngineOptions` (NULL, zeros,
     // `false`); the `*_default` call below fills it.
