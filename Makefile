@@ -43,7 +43,7 @@ setup:
 
 setup-test: setup
 	scripts/setup.sh venv-dev
-	scripts/setup.sh model tiny.en-float32 base-float32 tiny.en-split-float32
+	scripts/setup.sh model tiny.en-float32 base base-float32 tiny.en-split-float32
 	scripts/setup.sh audio-fixtures
 
 ## make models: every model setup knows (tiny.en, base)

@@ -78,6 +78,19 @@ fn the_int8_model_transcribes_every_fixture() {
     }
 }
 
+/// The multilingual base with int8 weights, as `voiceflow models install
+/// base` writes it, detects English and hears the fixtures.
+#[test]
+fn the_int8_base_model_detects_english_and_transcribes_every_fixture() {
+    let engine = Engine::new(common::config(common::base_int8_model_dir())).expect("int8 loads");
+    assert!(engine.model_info().multilingual);
+    let t = engine
+        .transcribe_file(fixture("report.wav"), &TranscribeOptions::default())
+        .unwrap();
+    assert_eq!(t.language, "en");
+    check_fixtures_on(&engine, &TranscribeOptions::default());
+}
+
 #[test]
 fn beam_search_transcribes_every_fixture() {
     check_fixtures(&TranscribeOptions {

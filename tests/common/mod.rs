@@ -63,6 +63,17 @@ pub fn int8_model_dir() -> PathBuf {
     )
 }
 
+/// base as the installer writes it by default, with int8 weights
+/// (`VOICEFLOW_BASE_INT8_MODEL_DIR` or `<repo>/models/whisper-base`); panics
+/// when it is not there, like [`base_model_dir`].
+pub fn base_int8_model_dir() -> PathBuf {
+    installed(
+        "VOICEFLOW_BASE_INT8_MODEL_DIR",
+        "models/whisper-base",
+        "scripts/setup.sh model base",
+    )
+}
+
 /// The folder named by `variable`, else `default` under the repository;
 /// panics with the command that installs it when it is missing.
 fn installed(variable: &str, default: &str, setup: &str) -> PathBuf {
