@@ -614,30 +614,20 @@ def _graph_bytes(folder: Path, graph: str) -> int:
 
 
 def test_int8_mode(tiny, features, tmp_path):
-    """--int8: linear weights int8 (stored once, in the main graph) but the encoder's second FFN
-    layer's, float32; the tied embedding is one uint8 table (zero point 128) that the output
-    projection and the token Gather share, with no float32 copy; outputs near float32 (measured
-    encoder relative RMS error 5-12 %)."""
+    """--int8: linear weights int8 (stored once, in the main graph); the tied embedding is one
+    int8 table that the output projection and the token Gather share, with no float32 copy;
+    outputs near float32 (measured encoder relative RMS error 5-12 %)."""
     convert(tiny.ct2_dir, tmp_path, int8=True)
     encoder = _session(tmp_path / "encoder_model.onnx")
     decoder = _session(tmp_path / "decoder_model_merged.onnx")
-    # int8 weights are a quarter of float32; positions, biases, norms, the encoder's convolutions
-    # and its second FFN layers (a third of its linear weights) stay float32
-    for graph, share in (("encoder_model.onnx", 0.6), ("decoder_model_merged.onnx", 0.4)):
-        assert _graph_bytes(tmp_path, graph) < share * _graph_bytes(tiny.onnx_dir, graph)
-    def weights(proto, data_type):
-        return [t.name for t in proto.graph.initializer if t.data_type == data_type]
-
-    encoder_proto = onnx.load(tmp_path / "encoder_model.onnx")
-    # per layer: self QKV and out, the first FFN layer
-    assert len(weights(encoder_proto, onnx.TensorProto.INT8)) == 4 * 3
-    assert {f"encoder.layer_{i}.ffn.linear_1.weight" for i in range(4)} <= set(
-        weights(encoder_proto, onnx.TensorProto.FLOAT))
+    for graph in ("encoder_model.onnx", "decoder_model_merged.onnx"):
+        # int8 weights are a quarter of float32; positions, biases and norms stay float32
+        assert _graph_bytes(tmp_path, graph) < 0.4 * _graph_bytes(tiny.onnx_dir, graph)
     proto = onnx.load(tmp_path / "decoder_model_merged.onnx")
+    int8_weights = [t.name for t in proto.graph.initializer
+                    if t.data_type == onnx.TensorProto.INT8]
     # per layer: self QKV and out, cross Q, K/V and out, two FFN layers
-    assert len(weights(proto, onnx.TensorProto.INT8)) == 4 * 7
-    assert set(weights(proto, onnx.TensorProto.UINT8)) == {
-        "decoder.projection.weight", "decoder.projection.weight_zero_point"}
+    assert "decoder.projection.weight" in int8_weights and len(int8_weights) == 4 * 7 + 1
     assert "decoder.embeddings.weight" not in {t.name for t in proto.graph.initializer}
     if_node, *after = proto.graph.node
     for branch in if_node.attribute:

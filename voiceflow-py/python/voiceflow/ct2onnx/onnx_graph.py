@@ -22,27 +22,18 @@ LAYER_NORM_EPSILON = 1e-5
 # the encoder's output 27-88 % off on AMD EPYC; 255 x 63 x 2 fits. Costs one bit of precision.
 INT8_WEIGHT_MAX = 63.0
 
-# A weight stored "full_range" is uint8 with zero point 128 and all 8 bits ([1, 255]): ORT's
-# u8 x u8 kernels widen both operands to int16 and add in int32, so nothing saturates on any
-# CPU. They are slower than u8 x s8 where a layer is compute-bound (the encoder's), and as fast
-# where it is memory-bound (one row of activations against a large table).
-UINT8_WEIGHT_MAX = 127.0
-UINT8_ZERO_POINT = 128
-
 
 class Initializers:
     """Constant tensors of one model, by name; small constants are shared by value.
 
     With `int8_matmul_weights`, MatMul weights added through `add_matmul_weight` are stored as
-    symmetric int8 with one float32 scale per output column (`{name}_scale`), for ORT's
-    DynamicQuantizeMatMul; full-range ones as uint8 with a zero point (`{name}_zero_point`).
+    symmetric int8 with one float32 scale per output column, for ORT's DynamicQuantizeMatMul.
     """
 
     def __init__(self, int8_matmul_weights: bool = False) -> None:
         self.tensors: dict[str, TensorProto] = {}
         self.int8_matmul_weights = int8_matmul_weights
         self._quantized: set[str] = set()
-        self._zero_points: set[str] = set()
         self._by_value: dict[tuple, str] = {}
 
     def add(self, name: str, array: np.ndarray) -> str:
@@ -52,31 +43,19 @@ class Initializers:
         self.tensors[name] = numpy_helper.from_array(array, name)
         return name
 
-    def add_matmul_weight(self, name: str, weight: np.ndarray, full_range: bool = False) -> str:
-        """Store a MatMul right-hand side [in, out]: in int8 mode int8 plus `{name}_scale`, or
-        with `full_range` uint8 plus `{name}_scale` and `{name}_zero_point` (UINT8_WEIGHT_MAX)."""
+    def add_matmul_weight(self, name: str, weight: np.ndarray) -> str:
+        """Store a MatMul right-hand side [in, out] (int8 plus `{name}_scale` in int8 mode)."""
         if not self.int8_matmul_weights:
             return self.add(name, weight)
-        levels = UINT8_WEIGHT_MAX if full_range else INT8_WEIGHT_MAX
         amax = np.abs(weight).max(axis=0)
-        scale = np.where(amax > 0, amax / levels, 1.0).astype(np.float32)
-        quantized = np.round(weight / scale)
-        if full_range:
-            self.add(name, (quantized + UINT8_ZERO_POINT).astype(np.uint8))
-            self.add(name + "_zero_point", np.full(scale.shape, UINT8_ZERO_POINT, np.uint8))
-            self._zero_points.add(name)
-        else:
-            self.add(name, quantized.astype(np.int8))
+        scale = np.where(amax > 0, amax / INT8_WEIGHT_MAX, 1.0).astype(np.float32)
+        self.add(name, np.round(weight / scale).astype(np.int8))
         self.add(name + "_scale", scale)
         self._quantized.add(name)
         return name
 
     def is_quantized(self, name: str) -> bool:
         return name in self._quantized
-
-    def zero_point(self, name: str) -> str:
-        """The zero-point input of a quantized weight: `{name}_zero_point`, or "" (none: 0)."""
-        return name + "_zero_point" if name in self._zero_points else ""
 
     def constant(self, values, dtype) -> str:
         """Name of a small constant tensor with these values (created on first use)."""
@@ -126,12 +105,9 @@ class GraphBuilder:
 
 
 def linear(g: GraphBuilder, x: str, weight: str, bias: str | None = None) -> str:
-    """x @ weight (+ bias), with `weight` stored as [in, out] (float32, or quantized with a scale
-    and maybe a zero point)."""
+    """x @ weight (+ bias), with `weight` stored as [in, out] (float32, or int8 with a scale)."""
     if g.initializers.is_quantized(weight):
-        zero_point = g.initializers.zero_point(weight)
-        inputs = [x, weight, f"{weight}_scale"] + ([zero_point, bias] if bias else
-                                                   [zero_point] if zero_point else [])
+        inputs = [x, weight, f"{weight}_scale"] + (["", bias] if bias else [])
         return g.op("DynamicQuantizeMatMul", inputs, domain=MS_DOMAIN)
     y = g.op("MatMul", [x, weight])
     return g.op("Add", [y, bias]) if bias else y

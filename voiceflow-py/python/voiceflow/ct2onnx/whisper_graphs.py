@@ -4,7 +4,7 @@ Weights become initializers named after their CTranslate2 variables with `/` rep
 Linear weights are stored transposed ([in, out]) for MatMul; the query rows of every attention
 projection are pre-multiplied by 1/√head_dim (exact for head_dim 64), so no score scaling is left
 in the graph. The tied token embedding is one initializer used by both the Gather and the output
-projection (float32 E [vocab, d]; in int8 mode Eᵀ [d, vocab] in uint8 with one scale per token).
+projection (float32 E [vocab, d]; in int8 mode Eᵀ [d, vocab] with one scale per token).
 
 The decoder body is written once (`_decoder_body`) and wired two ways:
 - without past: cross-attention K/V come from `encoder_hidden_states`, the cache starts empty;
@@ -62,7 +62,6 @@ from onnx import TensorProto, helper, numpy_helper
 from .ct2_reader import Ct2Model
 from .onnx_graph import (
     MS_DOMAIN,
-    UINT8_ZERO_POINT,
     GraphBuilder,
     Initializers,
     attention,
@@ -79,12 +78,8 @@ from .whisper_spec import WhisperDims
 
 PRODUCER = "voiceflow convert_ct2_to_onnx"
 EMBEDDING = "decoder.embeddings.weight"  # float32 mode only: the table E [vocab, d]
-# int8 mode only: Eᵀ [d, vocab] quantized with one scale per token, for the output layer and the
-# embedding Gather alike (one 20-50 MB table instead of a float32 E beside an int8 Eᵀ). It uses
-# all 8 bits (full_range: uint8, zero point 128): with 7 the logits' quantization error turned
-# "The weather today" into "But when the today" on tests/fixtures/speech/weather.wav, which
-# float32 and faster-whisper int8 hear right. One row of activations against the table is
-# memory-bound, so the slower u8 x u8 kernel costs nothing measurable.
+# int8 mode only: Eᵀ [d, vocab] in int8 with one scale per token, for the output layer and the
+# embedding Gather alike (one 20-50 MB table instead of a float32 E beside an int8 Eᵀ).
 PROJECTION = "decoder.projection.weight"
 # Dynamic dims of the encoder window: mel frames in, frames/2 states out (the cross K/V length).
 ENCODER_FRAMES = "encoder_sequence_length"
@@ -101,9 +96,8 @@ def _onnx_name(ct2_name: str) -> str:
 
 
 def _add_linear(inits: Initializers, model: Ct2Model, ct2_prefix: str, query_rows: int = 0,
-                query_scale: float = 1.0, quantize: bool = True) -> None:
-    """Add `{prefix}.weight` as [in, out] and `{prefix}.bias`; scale the first `query_rows` rows.
-    `quantize=False` keeps the weight float32 in int8 mode too."""
+                query_scale: float = 1.0) -> None:
+    """Add `{prefix}.weight` as [in, out] and `{prefix}.bias`; scale the first `query_rows` rows."""
     weight = model.tensor(ct2_prefix + "/weight")
     bias = model.tensor(ct2_prefix + "/bias")
     if query_rows:
@@ -111,11 +105,7 @@ def _add_linear(inits: Initializers, model: Ct2Model, ct2_prefix: str, query_row
         row_scale[:query_rows] = query_scale
         weight = weight * row_scale[:, None]
         bias = bias * row_scale
-    name = _onnx_name(ct2_prefix) + ".weight"
-    if quantize:
-        inits.add_matmul_weight(name, weight.T)
-    else:
-        inits.add(name, weight.T)
+    inits.add_matmul_weight(_onnx_name(ct2_prefix) + ".weight", weight.T)
     inits.add(_onnx_name(ct2_prefix) + ".bias", bias)
 
 
@@ -140,11 +130,7 @@ def _add_layer_weights(inits: Initializers, model: Ct2Model, dims: WhisperDims, 
         _add_linear(inits, model, f"{base}/attention/linear_2")
     _add_layer_norm(inits, model, f"{base}/ffn/layer_norm")
     _add_linear(inits, model, f"{base}/ffn/linear_0")
-    # The encoder's second FFN layer stays float32 in int8 mode: its input, GELU's output over
-    # every frame of the window, has outliers that DynamicQuantizeMatMul's one activation scale
-    # per call resolves poorly (the encoder's output 7.4 % off float32 with it quantized, 4.1 %
-    # without, on weather.wav). Its float MatMul takes as long as quantizing that input would.
-    _add_linear(inits, model, f"{base}/ffn/linear_1", quantize=stack != "encoder")
+    _add_linear(inits, model, f"{base}/ffn/linear_1")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,7 +222,7 @@ def _add_decoder_weights(inits: Initializers, model: Ct2Model, dims: WhisperDims
     In int8 mode the embedding is stored once, transposed and quantized (PROJECTION)."""
     embedding = model.tensor("decoder/embeddings/weight")
     if inits.int8_matmul_weights:
-        inits.add_matmul_weight(PROJECTION, embedding.T, full_range=True)
+        inits.add_matmul_weight(PROJECTION, embedding.T)
     else:
         inits.add(EMBEDDING, embedding)
     inits.add("decoder.position_encodings", model.tensor("decoder/position_encodings/encodings"))
@@ -253,13 +239,11 @@ def _embed(g: GraphBuilder) -> str:
 
 def _token_embeddings(g: GraphBuilder) -> str:
     """The rows of E named by `input_ids` ([batch, seq, d]). In int8 mode they are the columns
-    of the quantized Eᵀ, [d, batch, seq], less the zero point, times their token's scale, moved
-    to [batch, seq, d]."""
+    of the quantized Eᵀ, [d, batch, seq], times their token's scale, moved to [batch, seq, d]."""
     if not g.initializers.is_quantized(PROJECTION):
         return g.op("Gather", [EMBEDDING, "input_ids"], axis=0)
     columns = g.op("Cast", [g.op("Gather", [PROJECTION, "input_ids"], axis=1)],
                    to=TensorProto.FLOAT)
-    columns = g.op("Sub", [columns, g.f32(UINT8_ZERO_POINT)])
     scales = g.op("Gather", [f"{PROJECTION}_scale", "input_ids"], axis=0)
     return g.op("Transpose", [g.op("Mul", [columns, scales])], perm=[1, 2, 0])
 
