@@ -4,8 +4,8 @@
 SHELL   := /bin/bash
 PY      := .venv/bin/python
 CARGO   ?= cargo
-# tiny.en as the installer writes it by default, with int8 weights: on the CPU about 60% of
-# float32's time and two thirds of its memory (README).
+# tiny.en as the installer writes it by default, with int8 weights: on the CPU about two
+# thirds of float32's time and of its memory (README).
 MODEL   ?= models/whisper-tiny.en
 SAMPLE  ?= examples/samples/dictation.wav
 THREADS ?= 2

@@ -49,8 +49,8 @@ enum ModelsCommand {
         split: bool,
         /// float32 weights, into whisper-NAME-float32 (then `--model
         /// NAME-float32` finds it), for CUDA and float32 references; without
-        /// it int8 linear-layer weights, on the CPU about 60% of float32's
-        /// time per clip at about the same accuracy.
+        /// it int8 linear-layer weights, on the CPU about two thirds of
+        /// float32's time per clip at about the same accuracy.
         #[arg(long)]
         float32: bool,
         /// Install even when the installed folder is up to date.

