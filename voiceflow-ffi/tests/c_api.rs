@@ -4,6 +4,9 @@
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::ptr::{null, null_mut};
 
+mod common;
+
+use common::{c_path, model_dir};
 use voiceflow::*;
 
 fn last_error() -> String {
@@ -31,10 +34,6 @@ fn owned(text: *mut c_char) -> String {
     // only `char *` results), freed once here and not used after.
     unsafe { vf_string_free(text) };
     copy
-}
-
-fn path(dir: &std::path::Path) -> CString {
-    CString::new(dir.to_str().unwrap()).unwrap()
 }
 
 #[test]
@@ -84,7 +83,7 @@ fn null_pointers_and_bad_utf8_are_status_codes_with_messages() {
 #[test]
 fn a_missing_model_folder_is_model_not_found() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = path(&dir.path().join("whisper-none"));
+    let missing = c_path(&dir.path().join("whisper-none"));
     let mut engine = null_mut();
     // SAFETY: `missing` is a NUL-terminated string; `&mut engine` is a writable local; NULL
     // `options` is reported or allowed, never read.
@@ -98,19 +97,14 @@ fn a_missing_model_folder_is_model_not_found() {
 /// Runtime's own message.
 #[test]
 fn an_onnx_runtime_error_shows_its_cause_in_the_last_error() {
-    let model = std::env::var_os("VOICEFLOW_MODEL_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../models/whisper-tiny.en-float32")
-        });
+    let model = model_dir();
     let dir = tempfile::tempdir().unwrap();
     for file in ["config.json", "generation_config.json", "tokenizer.json"] {
         std::fs::copy(model.join(file), dir.path().join(file)).unwrap();
     }
     std::fs::write(dir.path().join("encoder_model.onnx"), b"not an onnx graph").unwrap();
     std::fs::write(dir.path().join("decoder_model_merged.onnx"), b"").unwrap();
-    let broken = path(dir.path());
+    let broken = c_path(dir.path());
     let mut engine = null_mut();
     // SAFETY: `broken` is a NUL-terminated string; `&mut engine` is a writable local; NULL
     // `options` is allowed, never read.
@@ -129,7 +123,7 @@ fn an_onnx_runtime_error_shows_its_cause_in_the_last_error() {
 #[test]
 fn records_go_in_come_back_are_found_and_deleted() {
     let dir = tempfile::tempdir().unwrap();
-    let folder = path(&dir.path().join("store"));
+    let folder = c_path(&dir.path().join("store"));
     let passphrase = c"correct horse battery staple";
     let mut store = null_mut();
     assert_eq!(
@@ -418,7 +412,7 @@ fn query_texts(store: *const VfStore, query: &VfQuery) -> Vec<String> {
 
 /// A new unencrypted store in `dir/store`.
 fn unencrypted_store(dir: &std::path::Path) -> *mut VfStore {
-    let folder = path(&dir.join("store"));
+    let folder = c_path(&dir.join("store"));
     let mut store = null_mut();
     assert_eq!(
         // SAFETY: `folder` is a NUL-terminated string; `&mut store` is a writable local.

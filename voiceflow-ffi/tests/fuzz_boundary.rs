@@ -6,13 +6,15 @@
 //! `cargo test -p voiceflow-ffi --test fuzz_boundary`; a longer run:
 //! `PROPTEST_CASES=100000 cargo test --release -p voiceflow-ffi --test fuzz_boundary`.
 
-use std::ffi::{c_char, CStr, CString};
-use std::path::{Path, PathBuf};
+use std::ffi::{c_char, CStr};
 use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
+mod common;
+
+use common::{c_path, model_dir, runtime_library};
 use voiceflow::*;
 use voiceflow_core::enhance::{Context, EnhanceRequest, Enhancer as _, RuleEnhancer};
 
@@ -34,14 +36,6 @@ fn last_error() -> String {
     unsafe { CStr::from_ptr(vf_last_error_message()) }
         .to_string_lossy()
         .into_owned()
-}
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-fn c_path(path: &Path) -> CString {
-    CString::new(path.to_str().unwrap()).unwrap()
 }
 
 /// A count with the edges of a small valid range well represented.
@@ -147,17 +141,13 @@ fn engine() -> *const VfEngine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
-            let model = repo().join("models/whisper-tiny.en-float32");
+            let model = model_dir();
             assert!(
                 model.is_dir(),
                 "no model at {} (make test sets it up)",
                 model.display()
             );
-            let runtime = c_path(
-                &std::env::var_os("ORT_DYLIB_PATH")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| repo().join("runtime/libonnxruntime.so")),
-            );
+            let runtime = runtime_library();
             // SAFETY: all-zero bytes are a valid `VfEngineOptions` (NULL, zeros,
             // `false`); the `*_default` call below fills it.
             let mut options = unsafe { std::mem::zeroed::<VfEngineOptions>() };

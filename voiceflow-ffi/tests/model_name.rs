@@ -3,23 +3,18 @@
 //! it. One test in its own binary: it sets the process's environment.
 
 use std::ffi::{CStr, CString};
-use std::path::{Path, PathBuf};
 use std::ptr::null_mut;
 
-use voiceflow::*;
+mod common;
 
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
+use common::{repo, runtime_library};
+use voiceflow::*;
 
 /// `vf_engine_new(model, ...)` with ONNX Runtime from `ORT_DYLIB_PATH` (the
 /// Makefile sets it) or `runtime/`: its status, engine and error message.
 fn new_engine(model: &str) -> (VfStatus, *mut VfEngine, String) {
     let model = CString::new(model).unwrap();
-    let runtime = std::env::var_os("ORT_DYLIB_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("runtime/libonnxruntime.so"));
-    let runtime = CString::new(runtime.to_str().unwrap()).unwrap();
+    let runtime = runtime_library();
     // SAFETY: all-zero bytes are a valid `VfEngineOptions` (NULL, zeros,
     // `false`); the `*_default` call below fills it.
     let mut options = unsafe { std::mem::zeroed::<VfEngineOptions>() };

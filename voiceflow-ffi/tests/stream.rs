@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod common;
 
-use common::{model_path, repo, runtime_library};
+use common::{c_path, model_path, repo, runtime_library};
 use voiceflow::*;
 
 fn engine() -> *mut VfEngine {
@@ -43,8 +43,7 @@ fn options(vad_model: &CString) -> VfStreamOptions {
 }
 
 fn vad_model() -> CString {
-    let path = repo().join("models/silero-vad/silero_vad.onnx");
-    CString::new(path.to_str().unwrap()).unwrap()
+    c_path(&repo().join("models/silero-vad/silero_vad.onnx"))
 }
 
 /// 16-bit samples of a 16-kHz fixture.

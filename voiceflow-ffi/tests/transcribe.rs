@@ -7,7 +7,7 @@ use std::ptr::{null, null_mut};
 
 mod common;
 
-use common::{model_path, repo, runtime_library};
+use common::{c_path, model_path, repo, runtime_library};
 use voiceflow::*;
 
 fn words(text: &str) -> String {
@@ -455,7 +455,7 @@ fn engine_metrics_come_out_as_prometheus_text_and_json() {
 #[test]
 fn vf_dictate_file_transcribes_finishes_and_stores_in_one_call() {
     let dir = tempfile::tempdir().unwrap();
-    let folder = CString::new(dir.path().join("store").to_str().unwrap()).unwrap();
+    let folder = c_path(&dir.path().join("store"));
     let mut store = null_mut();
     assert_eq!(
         // SAFETY: `folder` and the passphrase are NUL-terminated strings;
@@ -588,7 +588,7 @@ fn flac_bytes_ogg_and_m4a_files_give_the_wavs_words_through_the_c_api() {
         assert_eq!(words(&take_text(transcript)), expected);
     }
     for file in ["report.ogg", "report.m4a", "report.mp3"] {
-        let path = CString::new(converted_fixture(file).to_str().unwrap()).unwrap();
+        let path = c_path(&converted_fixture(file));
         let mut transcript = null_mut();
         // SAFETY: `engine` is a live engine; `path` is a NUL-terminated
         // string; NULL options are the defaults; `&mut transcript` is a
