@@ -4,8 +4,8 @@
 //! The model folder comes from `VOICEFLOW_MODEL_DIR` or
 //! `<repo>/models/whisper-tiny.en-float32` (`scripts/setup.sh model
 //! tiny.en-float32`: float32 weights, as faster-whisper's float32 references
-//! need); the
-//! ONNX Runtime library from `ORT_DYLIB_PATH` or `<repo>/runtime/`.
+//! need); the ONNX Runtime library from `ORT_DYLIB_PATH` or
+//! `<repo>/runtime/`.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
@@ -31,8 +31,9 @@ pub fn model_dir() -> PathBuf {
 }
 
 /// The multilingual base model folder with float32 weights
-/// (`VOICEFLOW_BASE_MODEL_DIR` or `<repo>/models/whisper-base-float32`); panics when it is not there: `make test`
-/// sets it up, and a test that passed without its model would prove nothing.
+/// (`VOICEFLOW_BASE_MODEL_DIR` or `<repo>/models/whisper-base-float32`);
+/// panics when it is not there: `make test` sets it up, and a test that
+/// passed without its model would prove nothing.
 pub fn base_model_dir() -> PathBuf {
     installed(
         "VOICEFLOW_BASE_MODEL_DIR",
