@@ -2,8 +2,8 @@
 weights: tiny.en as CTranslate2 runs it (the folder the converter read) and as VoiceFlow runs it
 (models/whisper-tiny.en-float32), greedy decoding for both, on every speech fixture and on all of
 them joined by silence (more than one 30-s window). Words are paired by their text (the two
-runtimes may hear a word differently); the median |difference| of paired word starts must stay under
-0.1 s, and the worst is printed. A model converted before word timestamps existed still
+runtimes may hear a word differently); the median |difference| of paired word starts must stay
+under 0.1 s, and the worst is printed. A model converted before word timestamps existed still
 transcribes, and asking it for words names the fix.
 """
 
